@@ -1,0 +1,119 @@
+"""Locating a grader's quotes in our own page text.
+
+Tolerance (stated in the README): case, whitespace (any run, including line breaks, matches any other),
+quote marks and apostrophes, dashes, ligatures, and an ellipsis standing for omitted words between
+parts that each appear, in order, on the same page. Nothing else: a quote with a changed word is
+not found.
+"""
+
+import re
+from dataclasses import dataclass
+
+from reviewer.cleanup import LIGATURES
+from reviewer.documents import Document
+from reviewer.review import Citation
+
+MIN_QUOTE_CHARS = 12
+MIN_PART_CHARS = 6
+MAX_ELISION_GAP = 600
+
+_EQUIVALENTS = {
+    **{c: "'" for c in "‘’‚‛′`´"},
+    **{c: '"' for c in "“”„‟″«»"},
+    **{c: "-" for c in "‐‑‒–—―−"},
+    **LIGATURES,
+    "\u00ad": "",
+}
+_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\s*){3}\]|\.{3,}|…)\s*")
+_TRIM = " \t\n\"'.,;:"
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    text: str
+    origin: list[int]  # origin[i] = index in the source string of text[i]; one extra entry for the end
+
+
+def normalise(source: str) -> NormalisedText:
+    chars: list[str] = []
+    origin: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(source):
+        if ch.isspace():
+            pending_space = bool(chars)
+            continue
+        mapped = _EQUIVALENTS.get(ch, ch).casefold()
+        if not mapped:
+            continue
+        if pending_space:
+            chars.append(" ")
+            origin.append(i)
+            pending_space = False
+        for m in mapped:
+            chars.append(m)
+            origin.append(i)
+    origin.append(len(source))
+    return NormalisedText("".join(chars), origin)
+
+
+def _normalised_parts(quote: str) -> list[str]:
+    parts = [normalise(p.strip(_TRIM)).text for p in _ELLIPSIS.split(quote)]
+    return [p for p in parts if p]
+
+
+def _find_parts(page: NormalisedText, parts: list[str]) -> tuple[int, int] | None:
+    """Offsets in the normalised page of the first place where every part occurs in order."""
+    search_from = 0
+    while True:
+        first = page.text.find(parts[0], search_from)
+        if first < 0:
+            return None
+        end = first + len(parts[0])
+        for part in parts[1:]:
+            nxt = page.text.find(part, end)
+            if nxt < 0 or nxt - end > MAX_ELISION_GAP:
+                break
+            end = nxt + len(part)
+        else:
+            return first, end
+        search_from = first + 1
+
+
+@dataclass
+class QuoteLocator:
+    """Normalises each page once; locates any number of quotes against them."""
+
+    document: Document
+
+    def __post_init__(self) -> None:
+        self._pages = {p.number: normalise(p.text) for p in self.document.pages}
+
+    def _locate_on(self, number: int, parts: list[str]) -> tuple[int, int] | None:
+        page = self._pages.get(number)
+        found = _find_parts(page, parts) if page else None
+        if found is None:
+            return None
+        start, end = found
+        return page.origin[start], page.origin[end - 1] + 1
+
+    def locate(self, page: int, quote: str) -> Citation:
+        parts = _normalised_parts(quote)
+        if sum(len(p) for p in parts) < MIN_QUOTE_CHARS or any(len(p) < MIN_PART_CHARS for p in parts):
+            return Citation(page=max(page, 1), quote=quote, verified=False, note="quote too short to verify")
+        candidates = [page] + [n for n in self._pages if n != page]
+        for number in candidates:
+            span = self._locate_on(number, parts)
+            if span is None:
+                continue
+            if number == page:
+                return Citation(page=page, quote=quote, verified=True, start=span[0], end=span[1])
+            return Citation(
+                page=number,
+                quote=quote,
+                verified=True,
+                start=span[0],
+                end=span[1],
+                cited_page=page,
+                note=f"found on page {number}, not on page {page} as cited",
+            )
+        return Citation(page=max(page, 1), quote=quote, verified=False, note="not found in the document")

@@ -1,0 +1,71 @@
+"""One Settings object, read once from the environment (and an optional .env file), then passed in."""
+
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_KEYS = {"", "changeme", "change-me", "your-key-here", "sk-ant-...", "sk-ant-xxx"}
+
+
+class ModelPrice(BaseModel):
+    """US dollars per million tokens."""
+
+    input: float
+    output: float
+
+
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "claude-sonnet-5-5": ModelPrice(input=2.0, output=10.0),
+    "claude-haiku-5-5": ModelPrice(input=1.0, output=5.0),
+    "claude-opus-5-5": ModelPrice(input=5.0, output=25.0),
+}
+
+
+class IngestLimits(BaseModel):
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 500
+    timeout_seconds: float = 60.0
+    memory_bytes: int = 2 * 1024 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REVIEWER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "REVIEWER_ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "REVIEWER_ANTHROPIC_BASE_URL")
+    )
+
+    backend: Literal["auto", "anthropic", "offline"] = "auto"
+    model: str = "claude-sonnet-5-5"
+    max_output_tokens: int = Field(default=16000, ge=256)
+    sdk_max_retries: int = Field(default=4, ge=0, le=10)
+    answer_attempts: int = Field(default=3, ge=1, le=6)
+    request_timeout_seconds: float = Field(default=300.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    criteria_per_call: int = Field(default=5, ge=1)
+    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    cache_write_multiplier: float = 1.25
+    cache_read_multiplier: float = 0.1
+
+    ingest: IngestLimits = Field(default_factory=IngestLimits)
+
+    @field_validator("anthropic_api_key")
+    @classmethod
+    def _refuse_placeholder_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_KEYS:
+            return None
+        return value
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.anthropic_api_key is not None

@@ -1,0 +1,124 @@
+"""PDF bytes -> Document. The Document is built once and is the only text every later step sees."""
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from reviewer.cleanup import clean_page_text
+from reviewer.config import IngestLimits
+from reviewer.errors import IngestError
+from reviewer.notices import ReviewWarning
+from reviewer.pdf_extract import extract_isolated
+
+PDF_MAGIC = b"%PDF-"
+HEADER_SEARCH_BYTES = 1024
+MIN_TEXT_CHARS_PER_PAGE = 20
+
+
+class Page(BaseModel):
+    number: int = Field(ge=1, description="1-based page number.")
+    text: str = Field(description="Cleaned text; citation offsets index into this string.")
+
+
+class Document(BaseModel):
+    file_name: str
+    sha256: str
+    page_count: int
+    pages: list[Page]
+    source: Literal["pdf", "text"] = "pdf"
+    warnings: list[ReviewWarning] = Field(default_factory=list)
+
+    def page(self, number: int) -> Page:
+        return self.pages[number - 1]
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(p.text) for p in self.pages)
+
+    @classmethod
+    def from_text(cls, text: str, file_name: str) -> "Document":
+        """A document that did not come from a PDF: pages split on form feeds, else one page."""
+        raw_pages = text.split("\f") if "\f" in text else [text]
+        pages = [Page(number=i, text=clean_page_text(t)) for i, t in enumerate(raw_pages, start=1)]
+        return cls(
+            file_name=file_name,
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            page_count=len(pages),
+            pages=pages,
+            source="text",
+        )
+
+
+def _format_pages(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7'."""
+    ranges: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        ranges.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(ranges)
+
+
+def check_pdf_bytes(data: bytes, limits: IngestLimits) -> None:
+    """The cheap checks, done before any parsing: empty, too large, not a PDF at all."""
+    if not data:
+        raise IngestError("the file is empty", code="empty_file")
+    if len(data) > limits.max_file_bytes:
+        raise IngestError(
+            f"the file is {len(data) / 1_048_576:.1f} MB; the limit is {limits.max_file_bytes / 1_048_576:.1f} MB",
+            code="too_large",
+        )
+    if PDF_MAGIC not in data[:HEADER_SEARCH_BYTES]:
+        raise IngestError("the file is not a PDF (no %PDF- header)", code="not_pdf")
+
+
+def read_pdf(
+    data: bytes, file_name: str, *, limits: IngestLimits | None = None, password: str | None = None
+) -> Document:
+    limits = limits or IngestLimits()
+    check_pdf_bytes(data, limits)
+    raw = extract_isolated(data, password, limits)
+    if raw.error_code:
+        raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
+
+    pages = [Page(number=i, text=clean_page_text(p.text)) for i, p in enumerate(raw.pages, start=1)]
+    textless = [p.number for p in pages if len(p.text) < MIN_TEXT_CHARS_PER_PAGE]
+    if len(textless) == len(pages):
+        raise IngestError(
+            f"no text layer on any page ({_format_pages(textless)}); the PDF looks scanned: run OCR "
+            "(e.g. ocrmypdf) and review the result",
+            code="no_text",
+        )
+    warnings = []
+    if textless:
+        imaged = [n for n in textless if raw.pages[n - 1].has_images]
+        kind = "image-only (scanned?)" if imaged == textless else "without extractable text"
+        warnings.append(
+            ReviewWarning(
+                code="image_only_pages",
+                message=f"pages {_format_pages(textless)} are {kind} and were not reviewed; OCR them if they matter",
+                pages=textless,
+            )
+        )
+    return Document(
+        file_name=file_name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        page_count=len(pages),
+        pages=pages,
+        warnings=warnings,
+    )
+
+
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A display name from an uploaded file name: no directories, no control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return _SAFE_NAME.sub("_", base).strip() or "document.pdf"

@@ -1,0 +1,1 @@
+"""Grading backends: each turns (Document, Rubric) into raw findings; the pipeline does the rest."""

@@ -1,0 +1,242 @@
+"""The Anthropic (Claude) backend.
+
+Call structure: the rubric's criteria are split into a few groups (criteria_per_call each). Every call
+shares one prefix, system prompt + page-marked document, marked with a cache breakpoint; the first
+call writes the cache, the others then run concurrently (bounded) and read it. For nine criteria in
+two groups that bills about 1.25 + 0.1 = 1.35x the input of a single uncached pass, while each
+answer stays short enough to be careful about every criterion.
+"""
+
+import asyncio
+import logging
+import math
+from typing import Any
+
+import anthropic
+from pydantic import BaseModel, Field, ValidationError
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from reviewer.config import Settings
+from reviewer.documents import Document
+from reviewer.errors import ConfigurationError
+from reviewer.grading.base import CriterionFailure, InjectionReport, RawFinding, RawGrading
+from reviewer.grading.prompts import GRADING_PROMPT, render_document, render_system, render_task
+from reviewer.notices import ReviewWarning
+from reviewer.review import Usage
+from reviewer.rubric import Criterion, Rubric
+
+log = logging.getLogger(__name__)
+
+MISSING_KEY_MESSAGE = (
+    "no Anthropic API key: set ANTHROPIC_API_KEY in the environment or in .env, or use --backend offline"
+)
+
+
+class GradingAnswer(BaseModel):
+    """What the model must return for one group of criteria."""
+
+    findings: list[RawFinding]
+    injection_attempts: list[InjectionReport] = Field(default_factory=list)
+    vendor_name: str | None = None
+
+
+class InvalidAnswer(Exception):
+    """The model answered, but not with something we can use; worth asking again."""
+
+
+def answer_schema(rubric: Rubric) -> dict[str, Any]:
+    """GradingAnswer's JSON schema with criterion_id restricted to the rubric's ids. The schema is the
+    same for every call on this rubric, so it does not break the shared cache prefix."""
+    schema = GradingAnswer.model_json_schema()
+    schema["$defs"]["RawFinding"]["properties"]["criterion_id"]["enum"] = rubric.criterion_ids
+    return anthropic.transform_schema(schema)
+
+
+def split_into_groups(criteria: list[Criterion], per_call: int) -> list[list[Criterion]]:
+    """Balanced groups: 9 criteria at 5 per call -> 5 + 4, not 5 + 4 by accident of order."""
+    count = max(1, math.ceil(len(criteria) / per_call))
+    size = math.ceil(len(criteria) / count)
+    return [criteria[i : i + size] for i in range(0, len(criteria), size)]
+
+
+def usage_of(message: anthropic.types.Message) -> Usage:
+    u = message.usage
+    return Usage(
+        calls=1,
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_read_input_tokens=u.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
+    )
+
+
+def estimate_cost(usage: Usage, model: str, settings: Settings) -> float | None:
+    price = settings.prices.get(model)
+    if price is None:
+        return None
+    billed_input = (
+        usage.input_tokens
+        + settings.cache_write_multiplier * usage.cache_creation_input_tokens
+        + settings.cache_read_multiplier * usage.cache_read_input_tokens
+    )
+    return round((billed_input * price.input + usage.output_tokens * price.output) / 1_000_000, 6)
+
+
+def validate_answer(message: anthropic.types.Message, expected_ids: list[str]) -> GradingAnswer:
+    if message.stop_reason == "max_tokens":
+        raise InvalidAnswer("the answer was truncated (max_tokens reached)")
+    if message.stop_reason == "refusal":
+        raise InvalidAnswer("the model refused to answer")
+    text = "".join(block.text for block in message.content if block.type == "text")
+    try:
+        answer = GradingAnswer.model_validate_json(text)
+    except ValidationError as exc:
+        raise InvalidAnswer(f"the answer did not match the schema ({exc.error_count()} errors)") from None
+    got = [f.criterion_id for f in answer.findings]
+    unknown = sorted(set(got) - set(expected_ids))
+    missing = [i for i in expected_ids if i not in got]
+    duplicated = sorted({i for i in got if got.count(i) > 1})
+    if unknown or missing or duplicated:
+        problems = []
+        if unknown:
+            problems.append(f"unknown criterion ids {unknown}")
+        if missing:
+            problems.append(f"no finding for {missing}")
+        if duplicated:
+            problems.append(f"more than one finding for {duplicated}")
+        raise InvalidAnswer("; ".join(problems))
+    return answer
+
+
+class AnthropicBackend:
+    name = "anthropic"
+    offline = False
+
+    def __init__(self, settings: Settings, client: anthropic.AsyncAnthropic | None = None) -> None:
+        self.settings = settings
+        self.model = settings.model
+        self._client = client
+
+    @property
+    def client(self) -> anthropic.AsyncAnthropic:
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
+        client = self.client
+        system = render_system(rubric)
+        document_block = render_document(document)
+        schema = answer_schema(rubric)
+        groups = split_into_groups(rubric.criteria, self.settings.criteria_per_call)
+        limit = asyncio.Semaphore(self.settings.concurrency)
+
+        async def run(group: list[Criterion]) -> tuple[GradingAnswer | None, Usage, str | None]:
+            async with limit:
+                return await self._grade_group(client, system, document_block, schema, group)
+
+        # The first call writes the cache entry; the rest fan out only once it exists.
+        results = [await run(groups[0])]
+        results += await asyncio.gather(*(run(g) for g in groups[1:]))
+
+        grading = RawGrading(model=self.model, prompt_version=GRADING_PROMPT)
+        for group, (answer, usage, failure) in zip(groups, results, strict=True):
+            grading.usage += usage
+            if answer is None:
+                grading.failures += [CriterionFailure(criterion_id=c.id, reason=failure or "") for c in group]
+                continue
+            grading.findings += answer.findings
+            grading.injection_reports += answer.injection_attempts
+            grading.vendor_name = grading.vendor_name or answer.vendor_name
+        cost = estimate_cost(grading.usage, self.model, self.settings)
+        grading.usage.estimated_cost_usd = cost or 0.0
+        if cost is None:
+            grading.warnings.append(
+                ReviewWarning(
+                    code="no_price", message=f"no price configured for model {self.model}; cost not estimated"
+                )
+            )
+        return grading
+
+    async def _grade_group(
+        self,
+        client: anthropic.AsyncAnthropic,
+        system: str,
+        document_block: str,
+        schema: dict[str, Any],
+        group: list[Criterion],
+    ) -> tuple[GradingAnswer | None, Usage, str | None]:
+        expected = [c.id for c in group]
+        usage = Usage()
+        request = {
+            "model": self.model,
+            "max_tokens": self.settings.max_output_tokens,
+            "system": system,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": document_block, "cache_control": {"type": "ephemeral"}},
+                        {"type": "text", "text": render_task(group)},
+                    ],
+                }
+            ],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}},
+        }
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.settings.answer_attempts),
+                retry=retry_if_exception_type(InvalidAnswer),
+                wait=wait_fixed(0),
+                reraise=False,
+            ):
+                with attempt:
+                    message = await client.messages.create(**request)
+                    usage += usage_of(message)
+                    try:
+                        answer = validate_answer(message, expected)
+                    except InvalidAnswer as exc:
+                        log.warning(
+                            "invalid answer for %s (attempt %d): %s",
+                            expected,
+                            attempt.retry_state.attempt_number,
+                            exc,
+                        )
+                        raise
+            return answer, usage, None
+        except RetryError as exc:
+            reason = str(exc.last_attempt.exception())
+            return None, usage, f"no valid answer after {self.settings.answer_attempts} attempts: {reason}"
+        except anthropic.AuthenticationError:
+            raise ConfigurationError(
+                "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY", code="bad_api_key"
+            ) from None
+        except anthropic.APIStatusError as exc:
+            return None, usage, f"Anthropic API error {exc.status_code}: {_api_error_message(exc)}"
+        except anthropic.APIConnectionError as exc:
+            return None, usage, f"could not reach the Anthropic API: {type(exc).__name__}"
+
+
+def _api_error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return str(error.get("message") or exc.message)[:200]
+
+
+def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
+    if not settings.has_api_key:
+        raise ConfigurationError(MISSING_KEY_MESSAGE, code="missing_api_key")
+    options: dict[str, Any] = {
+        "api_key": settings.anthropic_api_key.get_secret_value(),
+        "max_retries": settings.sdk_max_retries,
+        "timeout": settings.request_timeout_seconds,
+    }
+    if settings.anthropic_base_url:
+        options["base_url"] = settings.anthropic_base_url
+    return anthropic.AsyncAnthropic(**options)
+
+
+def create_backend(settings: Settings) -> AnthropicBackend:
+    if not settings.has_api_key:
+        raise ConfigurationError(MISSING_KEY_MESSAGE, code="missing_api_key")
+    return AnthropicBackend(settings)

@@ -1,0 +1,86 @@
+"""What every grading backend returns, the interface it implements, and how backends are found by name.
+
+Built-in backends register through the same entry-point group ("reviewer.backends") that outside
+plugins use, so a plugin is a package with one entry point and nothing else.
+"""
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from reviewer.config import Settings
+from reviewer.documents import Document
+from reviewer.errors import ConfigurationError
+from reviewer.notices import ReviewWarning
+from reviewer.review import Grade, Usage
+from reviewer.rubric import Rubric
+
+ENTRY_POINT_GROUP = "reviewer.backends"
+
+
+class RawCitation(BaseModel):
+    page: int
+    quote: str
+
+
+class RawFinding(BaseModel):
+    criterion_id: str
+    grade: Grade
+    rationale: str
+    citations: list[RawCitation] = Field(default_factory=list)
+    clarification_question: str | None = None
+
+
+class CriterionFailure(BaseModel):
+    criterion_id: str
+    reason: str
+
+
+class InjectionReport(BaseModel):
+    page: int
+    quote: str
+
+
+class RawGrading(BaseModel):
+    """A backend's answer before verification and scoring."""
+
+    findings: list[RawFinding] = Field(default_factory=list)
+    failures: list[CriterionFailure] = Field(default_factory=list)
+    injection_reports: list[InjectionReport] = Field(default_factory=list)
+    vendor_name: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    warnings: list[ReviewWarning] = Field(default_factory=list)
+
+
+@runtime_checkable
+class GradingBackend(Protocol):
+    name: str
+    offline: bool
+
+    async def grade(self, document: Document, rubric: Rubric) -> RawGrading: ...
+
+
+BackendFactory = Callable[[Settings], GradingBackend]
+
+
+def available_backends() -> dict[str, BackendFactory]:
+    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def resolve_backend_name(requested: str | None, settings: Settings) -> str:
+    name = requested or settings.backend
+    if name == "auto":
+        return "anthropic" if settings.has_api_key else "offline"
+    return name
+
+
+def create_backend(name: str, settings: Settings) -> GradingBackend:
+    factories = available_backends()
+    if name not in factories:
+        known = ", ".join(sorted(factories)) or "none installed"
+        raise ConfigurationError(f"unknown backend '{name}' (available: {known})", code="unknown_backend")
+    return factories[name](settings)

@@ -1,0 +1,96 @@
+"""Splitting a Document into sentence-sized passages with page and character offsets, so anything
+that cites a passage cites text that is verbatim in the page."""
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from reviewer.documents import Document
+
+MAX_PASSAGE_CHARS = 500
+MIN_PASSAGE_CHARS = 12
+
+_BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪●◦]|\d{1,2}[.)]|[a-z][.)])\s)")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class Passage:
+    page: int
+    start: int
+    end: int
+    text: str
+
+
+def _spans(text: str, pattern: re.Pattern[str], base: int = 0) -> list[tuple[int, int]]:
+    spans, cursor = [], 0
+    for match in pattern.finditer(text):
+        spans.append((base + cursor, base + match.start()))
+        cursor = match.end()
+    spans.append((base + cursor, base + len(text)))
+    return spans
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Break a passage longer than MAX_PASSAGE_CHARS at line breaks, then hard at the limit."""
+    if end - start <= MAX_PASSAGE_CHARS:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    for s, e in _spans(text[start:end], re.compile(r"\n"), start):
+        while e - s > MAX_PASSAGE_CHARS:
+            cut = text.rfind(" ", s, s + MAX_PASSAGE_CHARS)
+            cut = cut if cut > s else s + MAX_PASSAGE_CHARS
+            pieces.append((s, cut))
+            s = cut
+        pieces.append((s, e))
+    return pieces
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _block_breaks(text: str) -> list[tuple[int, int]]:
+    """Blocks of a page: split at blank lines, list items, and after heading-like lines (a line clearly
+    shorter than the page's longest, with no closing punctuation, followed by a capitalised line)."""
+    lines = text.split("\n")
+    longest = max((len(line) for line in lines), default=0)
+    breaks: list[tuple[int, int]] = []
+    offset = 0
+    for line, following in pairwise(lines):
+        offset += len(line)
+        stripped = line.rstrip()
+        if (
+            stripped
+            and len(stripped) < 0.7 * longest
+            and stripped[-1] not in ".,;:-–—"
+            and following[:1].isupper() | following[:1].isdigit()
+        ):
+            breaks.append((offset, offset + 1))
+        offset += 1
+    for match in _BLOCK_BREAK.finditer(text):
+        breaks.append((match.start(), match.end()))
+    spans, cursor = [], 0
+    for start, end in sorted(breaks):
+        if start >= cursor:
+            spans.append((cursor, start))
+            cursor = end
+    spans.append((cursor, len(text)))
+    return spans
+
+
+def split_passages(document: Document) -> list[Passage]:
+    passages: list[Passage] = []
+    for page in document.pages:
+        text = page.text
+        for block_start, block_end in _block_breaks(text):
+            for s, e in _spans(text[block_start:block_end], _SENTENCE_END, block_start):
+                for ps, pe in _split_long(text, s, e):
+                    ps, pe = _trimmed(text, ps, pe)
+                    if pe - ps >= MIN_PASSAGE_CHARS:
+                        passages.append(Passage(page=page.number, start=ps, end=pe, text=text[ps:pe]))
+    return passages

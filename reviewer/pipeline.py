@@ -1,0 +1,155 @@
+"""The core: (Document, Rubric, backend) -> Review. Every backend's answer goes through the same
+verification, evidence policy and scoring here; shells call this and render."""
+
+from datetime import UTC, datetime
+
+from reviewer.citations import QuoteLocator
+from reviewer.documents import Document
+from reviewer.grading.base import GradingBackend, RawFinding, RawGrading
+from reviewer.injection import find_injection_passages
+from reviewer.notices import ReviewWarning
+from reviewer.passages import Passage
+from reviewer.review import (
+    EVIDENCE_REQUIRED,
+    Citation,
+    DocumentInfo,
+    Finding,
+    FindingFlag,
+    Grade,
+    Review,
+    RubricInfo,
+    finding_points,
+    overall_score,
+    verdict_for,
+)
+from reviewer.rubric import Criterion, Rubric
+
+INJECTION_NOTE = "quotes text that tries to instruct the reviewer; not accepted as evidence"
+
+
+async def review_document(document: Document, rubric: Rubric, backend: GradingBackend) -> Review:
+    raw = await backend.grade(document, rubric)
+    return assemble_review(document, rubric, raw, backend=backend.name, offline=backend.offline)
+
+
+def _overlaps(citation: Citation, passages: list[Passage]) -> bool:
+    return citation.verified and any(
+        p.page == citation.page and p.start < (citation.end or 0) and (citation.start or 0) < p.end for p in passages
+    )
+
+
+def build_finding(criterion: Criterion, raw: RawFinding, locator: QuoteLocator, injections: list[Passage]) -> Finding:
+    citations = []
+    for rc in raw.citations:
+        citation = locator.locate(rc.page, rc.quote)
+        if _overlaps(citation, injections):
+            citation = citation.model_copy(update={"verified": False, "note": INJECTION_NOTE})
+        citations.append(citation)
+    flags: list[FindingFlag] = []
+    if any(not c.verified for c in citations):
+        flags.append(FindingFlag.UNVERIFIED_QUOTE)
+    if any(c.cited_page is not None for c in citations):
+        flags.append(FindingFlag.PAGE_CORRECTED)
+    if raw.grade in EVIDENCE_REQUIRED and not any(c.verified for c in citations):
+        flags.append(FindingFlag.UNSUPPORTED)
+    question = (raw.clarification_question or "").strip() or None
+    if question is None and (raw.grade is not Grade.MET or FindingFlag.UNSUPPORTED in flags):
+        question = criterion.default_question
+    return Finding(
+        criterion_id=criterion.id,
+        title=criterion.title,
+        kind=criterion.kind.value,
+        weight=criterion.weight,
+        grade=raw.grade,
+        score=finding_points(raw.grade, flags),
+        rationale=raw.rationale.strip(),
+        citations=citations,
+        clarification_question=question,
+        flags=flags,
+    )
+
+
+def _error_finding(criterion: Criterion, reason: str) -> Finding:
+    return Finding(
+        criterion_id=criterion.id,
+        title=criterion.title,
+        kind=criterion.kind.value,
+        weight=criterion.weight,
+        grade=None,
+        score=None,
+        flags=[FindingFlag.GRADING_ERROR],
+        error=reason,
+    )
+
+
+def _injection_warnings(
+    document: Document, raw: RawGrading, locator: QuoteLocator, detected: list[Passage]
+) -> list[ReviewWarning]:
+    pages = {p.page for p in detected}
+    for report in raw.injection_reports:
+        located = locator.locate(report.page, report.quote)
+        if located.verified:
+            pages.add(located.page)
+    if not pages:
+        return []
+    listed = ", ".join(str(p) for p in sorted(pages))
+    return [
+        ReviewWarning(
+            code="prompt_injection",
+            message=f"text on page(s) {listed} tries to instruct the reviewer; it was treated as data, "
+            "not followed, and not accepted as evidence",
+            pages=sorted(pages),
+        )
+    ]
+
+
+def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, backend: str, offline: bool) -> Review:
+    locator = QuoteLocator(document)
+    injections = find_injection_passages(document)
+    by_id = {f.criterion_id: f for f in raw.findings}
+    failures = {f.criterion_id: f.reason for f in raw.failures}
+    findings = []
+    for criterion in rubric.criteria:
+        if criterion.id in by_id:
+            findings.append(build_finding(criterion, by_id[criterion.id], locator, injections))
+        else:
+            reason = failures.get(criterion.id, "the grading backend returned no finding for this criterion")
+            findings.append(_error_finding(criterion, reason))
+
+    warnings = [*document.warnings, *raw.warnings, *_injection_warnings(document, raw, locator, injections)]
+    if offline:
+        warnings.insert(
+            0,
+            ReviewWarning(
+                code="offline_grader",
+                message="graded by the offline grader (lexical retrieval and rules, no language model): "
+                "use it for triage, and confirm with a model or a person",
+            ),
+        )
+    score = overall_score(findings)
+    red_flags = sum(1 for f in findings if f.grade is Grade.RED_FLAG)
+    errors = sum(1 for f in findings if f.error)
+    return Review(
+        created_at=datetime.now(UTC),
+        document=DocumentInfo(
+            file_name=document.file_name,
+            sha256=document.sha256,
+            pages=document.page_count,
+            source=document.source,
+        ),
+        rubric=RubricInfo(id=rubric.id, version=rubric.version, title=rubric.title),
+        backend=backend,
+        offline=offline,
+        model=raw.model,
+        prompt_version=raw.prompt_version,
+        vendor_name=raw.vendor_name,
+        findings=findings,
+        overall_score=score,
+        score_complete=errors == 0,
+        verdict=verdict_for(score, red_flags, errors),
+        red_flag_count=red_flags,
+        unsupported_count=sum(1 for f in findings if FindingFlag.UNSUPPORTED in f.flags),
+        error_count=errors,
+        warnings=warnings,
+        usage=raw.usage,
+    )

@@ -1,0 +1,127 @@
+"""The Markdown report a procurement lead reads: summary, then each criterion with its evidence, then
+the questions to send back to the vendor."""
+
+from reviewer.review import Finding, FindingFlag, Grade, Review
+
+GRADE_LABELS = {
+    Grade.MET: "✅ met",
+    Grade.PARTIAL: "🟡 partial",
+    Grade.MISSING: "⚪ missing",
+    Grade.RED_FLAG: "🚩 red flag",
+}
+VERDICT_LABELS = {
+    "strong": "Strong",
+    "needs_clarification": "Needs clarification",
+    "weak": "Weak",
+    "red_flags": "Red flags: resolve before shortlisting",
+    "incomplete": "Incomplete: some criteria could not be graded",
+}
+FLAG_LABELS = {
+    FindingFlag.UNSUPPORTED: "unsupported: no verified quote, a person must check",
+    FindingFlag.UNVERIFIED_QUOTE: "a cited quote was not found",
+    FindingFlag.PAGE_CORRECTED: "page number corrected",
+    FindingFlag.GRADING_ERROR: "could not be graded",
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def grade_label(finding: Finding) -> str:
+    return GRADE_LABELS[finding.grade] if finding.grade else "⛔ error"
+
+
+def _evidence_pages(finding: Finding) -> str:
+    pages = sorted({c.page for c in finding.verified_citations})
+    return ", ".join(map(str, pages)) or "—"
+
+
+def _quote_lines(finding: Finding) -> list[str]:
+    lines = []
+    for c in finding.citations:
+        quote = _cell(c.quote)
+        if c.verified:
+            where = f"p. {c.page}" + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
+            lines.append(f"> “{quote}” — {where}, verified")
+        else:
+            lines.append(f"> ~~“{quote}”~~ — not accepted as evidence: {c.note or 'not verified'}")
+        lines.append(">")
+    return lines[:-1] if lines else []
+
+
+def render_markdown(review: Review) -> str:
+    title = review.vendor_name or review.document.file_name
+    out = [f"# Proposal review: {_cell(title)}", ""]
+    if review.offline:
+        out += [
+            "> **Offline grader.** Graded by lexical retrieval and rules, without a language model. "
+            "Use it for triage; confirm with a model-backed review or a person.",
+            "",
+        ]
+    score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
+    out += [
+        f"- **Document:** {_cell(review.document.file_name)} ({review.document.pages} pages, "
+        f"sha256 `{review.document.sha256[:12]}…`)",
+        f"- **Rubric:** {_cell(review.rubric.title)} (`{review.rubric.id}` v{review.rubric.version})",
+        f"- **Overall score:** {score}" + ("" if review.score_complete else " (incomplete)"),
+        f"- **Verdict:** {VERDICT_LABELS[review.verdict.value]}",
+        f"- **Red flags:** {review.red_flag_count} · **Unsupported findings:** {review.unsupported_count}"
+        f" · **Errors:** {review.error_count}",
+        "",
+    ]
+    if review.warnings:
+        out += ["## Warnings", ""]
+        out += [f"- **{w.code}**: {w.message}" for w in review.warnings]
+        out.append("")
+
+    out += [
+        "## Summary",
+        "",
+        "| Criterion | Kind | Weight | Grade | Evidence pages | Notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in review.findings:
+        notes = "; ".join(FLAG_LABELS[flag] for flag in f.flags)
+        out.append(
+            f"| {_cell(f.title)} (`{f.criterion_id}`) | {f.kind} | {f.weight:g} | {grade_label(f)} | "
+            f"{_evidence_pages(f)} | {_cell(notes)} |"
+        )
+    out.append("")
+
+    out += ["## Findings", ""]
+    for f in review.findings:
+        out += [f"### {_cell(f.title)} — {grade_label(f)}", ""]
+        if f.error:
+            out += [f"Could not be graded: {_cell(f.error)}", ""]
+            continue
+        if FindingFlag.UNSUPPORTED in f.flags:
+            out += [
+                "**Unsupported:** no quote could be verified in the document; a person must check this grade. "
+                "It earns no points in the score.",
+                "",
+            ]
+        out += [_cell(f.rationale) or "_No rationale given._", ""]
+        quotes = _quote_lines(f)
+        if quotes:
+            out += [*quotes, ""]
+        if f.clarification_question:
+            out += [f"**Ask the vendor:** {_cell(f.clarification_question)}", ""]
+
+    questions = [f for f in review.findings if f.clarification_question]
+    if questions:
+        out += ["## Questions to send the vendor", ""]
+        out += [f"{i}. **{_cell(f.title)}**: {_cell(f.clarification_question)}" for i, f in enumerate(questions, 1)]
+        out.append("")
+
+    model = review.model or "none (offline)"
+    u = review.usage
+    out += [
+        "---",
+        f"Backend `{review.backend}`, model `{model}`, prompt `{review.prompt_version or '-'}`; "
+        f"{u.calls} model call(s), {u.input_tokens} input / {u.output_tokens} output tokens, "
+        f"{u.cache_read_input_tokens} cache read / {u.cache_creation_input_tokens} cache write; "
+        f"estimated cost ${u.estimated_cost_usd:.4f}. Reviewed {review.created_at:%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,150 @@
+"""The Review: the product's contract (JSON out, JSON Schema published), and the scoring that code,
+never the model, computes from grades and weights."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from reviewer.notices import ReviewWarning
+
+SCHEMA_VERSION = "1.0"
+
+
+class Grade(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    RED_FLAG = "red_flag"
+
+
+GRADE_POINTS: dict[Grade, float] = {
+    Grade.MET: 1.0,
+    Grade.PARTIAL: 0.5,
+    Grade.MISSING: 0.0,
+    Grade.RED_FLAG: 0.0,
+}
+EVIDENCE_REQUIRED = frozenset({Grade.MET, Grade.PARTIAL, Grade.RED_FLAG})
+
+
+class FindingFlag(StrEnum):
+    UNSUPPORTED = "unsupported"
+    UNVERIFIED_QUOTE = "unverified_quote"
+    PAGE_CORRECTED = "page_corrected"
+    GRADING_ERROR = "grading_error"
+
+
+class Verdict(StrEnum):
+    STRONG = "strong"
+    NEEDS_CLARIFICATION = "needs_clarification"
+    WEAK = "weak"
+    RED_FLAGS = "red_flags"
+    INCOMPLETE = "incomplete"
+
+
+class Citation(BaseModel):
+    page: int = Field(ge=1, description="1-based page the quote is on (corrected if the cited page was wrong).")
+    quote: str = Field(description="The quote as the grader gave it.")
+    verified: bool = Field(description="True only if the quote was found in our own extraction of the page.")
+    start: int | None = Field(default=None, description="Character offset of the match in the page text.")
+    end: int | None = Field(default=None, description="End offset (exclusive) of the match in the page text.")
+    cited_page: int | None = Field(
+        default=None, description="The page the grader cited, when it differs from where the quote is."
+    )
+    note: str | None = None
+
+
+class Finding(BaseModel):
+    criterion_id: str
+    title: str
+    kind: str
+    weight: float
+    grade: Grade | None = Field(description="None only when grading this criterion failed (see error).")
+    score: float | None = Field(
+        default=None,
+        description="Points counted for this criterion, 0..1: the grade's points, or 0 if unsupported.",
+    )
+    rationale: str = ""
+    citations: list[Citation] = Field(default_factory=list)
+    clarification_question: str | None = None
+    flags: list[FindingFlag] = Field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def verified_citations(self) -> list[Citation]:
+        return [c for c in self.citations if c.verified]
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    estimated_cost_usd: float = 0.0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
+
+
+class DocumentInfo(BaseModel):
+    file_name: str
+    sha256: str
+    pages: int
+    source: str = "pdf"
+
+
+class RubricInfo(BaseModel):
+    id: str
+    version: str
+    title: str
+
+
+class Review(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    created_at: datetime
+    document: DocumentInfo
+    rubric: RubricInfo
+    backend: str
+    offline: bool = Field(description="True when graded by the offline grader, not by a language model.")
+    model: str | None = None
+    prompt_version: str | None = None
+    vendor_name: str | None = None
+    findings: list[Finding]
+    overall_score: float | None = Field(
+        description="0-100: weighted mean of finding scores over the criteria that were graded."
+    )
+    score_complete: bool = Field(description="False when some criteria could not be graded.")
+    verdict: Verdict
+    red_flag_count: int
+    unsupported_count: int
+    error_count: int
+    warnings: list[ReviewWarning] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+def finding_points(grade: Grade, flags: list[FindingFlag]) -> float:
+    """Evidence policy: a grade that needs evidence but has no verified quote earns no points."""
+    if FindingFlag.UNSUPPORTED in flags:
+        return 0.0
+    return GRADE_POINTS[grade]
+
+
+def overall_score(findings: list[Finding]) -> float | None:
+    graded = [f for f in findings if f.score is not None]
+    total_weight = sum(f.weight for f in graded)
+    if not total_weight:
+        return None
+    return round(100 * sum(f.weight * f.score for f in graded) / total_weight, 1)
+
+
+def verdict_for(score: float | None, red_flags: int, errors: int) -> Verdict:
+    if errors or score is None:
+        return Verdict.INCOMPLETE
+    if red_flags:
+        return Verdict.RED_FLAGS
+    if score >= 75:
+        return Verdict.STRONG
+    if score >= 50:
+        return Verdict.NEEDS_CLARIFICATION
+    return Verdict.WEAK

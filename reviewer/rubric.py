@@ -1,0 +1,136 @@
+"""Rubrics are data: models, loading from YAML or TOML, and the location of the bundled rubrics."""
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from reviewer.errors import RubricError
+
+BUNDLED_RUBRICS_DIR = Path(__file__).parent / "rubrics"
+DEFAULT_RUBRIC = "default"
+RUBRIC_SUFFIXES = (".yaml", ".yml", ".toml")
+
+SnakeCaseId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class CriterionKind(StrEnum):
+    VENDOR = "vendor"
+    CONTRACT = "contract"
+
+
+class Guidance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    met: str = Field(min_length=1, description="What a proposal that fully meets the criterion says.")
+    partial: str = Field(min_length=1, description="What a proposal that partly meets it says.")
+    red_flag: str = Field(min_length=1, description="What runs against the criterion.")
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: SnakeCaseId
+    title: str = Field(min_length=1)
+    kind: CriterionKind
+    weight: float = Field(gt=0, le=100)
+    description: str = Field(min_length=1, description="What the criterion asks of the proposal.")
+    guidance: Guidance
+    keywords: list[str] = Field(
+        default_factory=list, description="Terms a passage about this criterion is likely to use."
+    )
+    question: str | None = Field(
+        default=None, description="The default question to put to a vendor that does not meet it."
+    )
+
+    @property
+    def default_question(self) -> str:
+        return " ".join((self.question or f"How does your proposal address: {self.title}?").split())
+
+
+class Rubric(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: SnakeCaseId
+    version: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> "Rubric":
+        seen: set[str] = set()
+        for criterion in self.criteria:
+            if criterion.id in seen:
+                raise ValueError(f"criterion id '{criterion.id}' appears more than once")
+            seen.add(criterion.id)
+        return self
+
+    @property
+    def criterion_ids(self) -> list[str]:
+        return [c.id for c in self.criteria]
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+
+def _describe_location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    if len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int):
+        index = loc[1]
+        criteria = raw.get("criteria") or []
+        crit_id = criteria[index].get("id") if index < len(criteria) and isinstance(criteria[index], dict) else None
+        who = f"criterion '{crit_id}'" if crit_id else f"criterion #{index + 1}"
+        rest = ".".join(str(p) for p in loc[2:])
+        return f"{who}, field '{rest}'" if rest else who
+    return f"field '{'.'.join(str(p) for p in loc)}'" if loc else "rubric"
+
+
+def parse_rubric(raw: Any, source: str) -> Rubric:
+    if not isinstance(raw, dict):
+        raise RubricError(f"{source}: a rubric must be a mapping with id, version, title and criteria")
+    try:
+        return Rubric.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{_describe_location(e['loc'], raw)}: {e['msg']}" for e in exc.errors()]
+        raise RubricError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_rubric_file(path: Path) -> Rubric:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RubricError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {first_line}") from None
+    return parse_rubric(raw, str(path))
+
+
+def bundled_rubric_names() -> list[str]:
+    return sorted(p.stem for p in BUNDLED_RUBRICS_DIR.iterdir() if p.suffix in RUBRIC_SUFFIXES)
+
+
+def load_rubric(name_or_path: str | Path | None = None) -> Rubric:
+    """A bundled rubric by name ('default'), or a rubric file by path."""
+    ref = str(name_or_path or DEFAULT_RUBRIC)
+    path = Path(ref)
+    if path.suffix in RUBRIC_SUFFIXES or path.exists():
+        if not path.is_file():
+            raise RubricError(f"{ref}: no such rubric file")
+        return load_rubric_file(path)
+    for suffix in RUBRIC_SUFFIXES:
+        candidate = BUNDLED_RUBRICS_DIR / f"{ref}{suffix}"
+        if candidate.is_file():
+            return load_rubric_file(candidate)
+    raise RubricError(
+        f"unknown rubric '{ref}': give a file path or one of: {', '.join(bundled_rubric_names())}",
+        code="unknown_rubric",
+    )
