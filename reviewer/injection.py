@@ -17,9 +17,9 @@ _READER = (
     r"machine|review(?:er|ing)? (?:system|tool|model)|reviewer|evaluator|grader|scorer)s?"
 )
 _OVERRIDE = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass|set aside)\b[^.]{0,60}?"
-    r"\b(?:previous|prior|above|earlier|all|any|your|other|the|these)\b[^.]{0,40}?"
-    r"\b(?:instructions?|prompts?|rules|guidelines|guidance|criteria|rubric|checklist|system message)\b",
+    r"(?<!not )(?<!never )\b(?:ignore|disregard|forget|override|bypass|set aside)\s+(?:all\s+|any\s+)?(?:of\s+)?"
+    r"(?:(?:the|your|these|those|previous|prior|above|earlier|other|existing|original)\s+)+(?:[\w-]+\s+){0,2}"
+    r"(?:instructions?|prompts?|rules|guidelines|guidance|criteria|rubric|checklist|system message)\b",
     re.IGNORECASE,
 )
 _ADDRESSING_READER = re.compile(

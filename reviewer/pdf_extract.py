@@ -1,34 +1,44 @@
 """Text extraction with pypdf, run in a child process so a hostile PDF cannot hang or exhaust the caller.
 
 pypdf has no per-document time limit, so the parent waits a bounded time and kills the child; the
-child caps its own address space with RLIMIT_AS so a decompression bomb fails inside it.
+child caps its own address space (RLIMIT_AS) and CPU time before it parses anything, so a
+decompression bomb or a pathological file fails inside it. The child is a fresh interpreter
+(`python -m reviewer.pdf_extract`), not a fork, so it is safe to call from threaded servers.
+
+Protocol: stdin carries one JSON line of options, then the PDF bytes; stdout carries one JSON object.
 """
 
 import io
 import logging
-import multiprocessing
-import multiprocessing.connection
 import resource
-from dataclasses import dataclass, field
+import subprocess
+import sys
+from typing import TYPE_CHECKING
 
-from reviewer.config import IngestLimits
+from pydantic import BaseModel, Field
+
 from reviewer.errors import IngestError
 
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["pypdf", "reviewer.pdf_extract"])
+if TYPE_CHECKING:  # the child interpreter should import as little as possible
+    from reviewer.config import IngestLimits
 
 
-@dataclass
-class RawPage:
+class RawPage(BaseModel):
     text: str
     has_images: bool
 
 
-@dataclass
-class RawExtraction:
-    pages: list[RawPage] = field(default_factory=list)
+class RawExtraction(BaseModel):
+    pages: list[RawPage] = Field(default_factory=list)
     error_code: str | None = None
     error_message: str | None = None
+
+
+class ExtractionOptions(BaseModel):
+    password: str | None = None
+    max_pages: int
+    memory_bytes: int
+    cpu_seconds: int
 
 
 def _page_has_images(page) -> bool:
@@ -45,7 +55,7 @@ def _page_has_images(page) -> bool:
 def extract(data: bytes, password: str | None, max_pages: int) -> RawExtraction:
     """Extract every page's text. Never raises: failures come back as an error code and message."""
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError, WrongPasswordError
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, WrongPasswordError
 
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
@@ -73,61 +83,59 @@ def extract(data: bytes, password: str | None, max_pages: int) -> RawExtraction:
         return RawExtraction(pages=pages)
     except (FileNotDecryptedError, WrongPasswordError):
         return RawExtraction(error_code="encrypted", error_message="the PDF could not be decrypted")
-    except MemoryError:
+    except (MemoryError, LimitReachedError):
         return RawExtraction(
-            error_code="resource_limit", error_message="extracting the PDF needed more memory than allowed"
+            error_code="resource_limit",
+            error_message="the PDF needs more memory to extract than allowed (a decompression bomb?)",
         )
-    except (PdfReadError, Exception) as exc:  # pypdf raises many types on malformed input
+    except Exception as exc:  # pypdf raises many types on malformed input
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         return RawExtraction(error_code="malformed", error_message=f"the PDF is damaged or malformed ({detail})")
 
 
-def _child(
-    conn: multiprocessing.connection.Connection,
-    data: bytes,
-    password: str | None,
-    max_pages: int,
-    memory_bytes: int,
-    cpu_seconds: int,
-) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+def _serve_one() -> None:
+    options = ExtractionOptions.model_validate_json(sys.stdin.buffer.readline())
+    resource.setrlimit(resource.RLIMIT_AS, (options.memory_bytes, options.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (options.cpu_seconds, options.cpu_seconds + 1))
+    data = sys.stdin.buffer.read()
     try:
-        result = extract(data, password, max_pages)
+        result = extract(data, options.password, options.max_pages)
     except MemoryError:
         result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
-    conn.send(result)
-    conn.close()
+    sys.stdout.write(result.model_dump_json())
 
 
-def extract_isolated(data: bytes, password: str | None, limits: IngestLimits) -> RawExtraction:
-    """Run `extract` in a child process bounded in wall time, CPU time and memory."""
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    cpu_seconds = max(1, int(limits.timeout_seconds) + 1)
-    process = _CONTEXT.Process(
-        target=_child,
-        args=(sender, data, password, limits.max_pages, limits.memory_bytes, cpu_seconds),
-        daemon=True,
+def extract_isolated(data: bytes, password: str | None, limits: "IngestLimits") -> RawExtraction:
+    """Run `extract` in a child interpreter bounded in wall time, CPU time and memory."""
+    options = ExtractionOptions(
+        password=password,
+        max_pages=limits.max_pages,
+        memory_bytes=limits.memory_bytes,
+        cpu_seconds=max(1, int(limits.timeout_seconds) + 1),
     )
-    process.start()
-    sender.close()
     try:
-        if not receiver.poll(limits.timeout_seconds):
-            raise IngestError(
-                f"text extraction took longer than {limits.timeout_seconds:g} s and was stopped "
-                "(the PDF may be hostile or pathologically complex)",
-                code="extraction_timeout",
-            )
-        try:
-            return receiver.recv()
-        except EOFError:
-            raise IngestError(
-                "text extraction was stopped for exceeding its memory or CPU limit "
-                "(the PDF may be hostile or pathologically complex)",
-                code="resource_limit",
-            ) from None
-    finally:
-        receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
+        child = subprocess.run(
+            [sys.executable, "-m", "reviewer.pdf_extract"],
+            input=options.model_dump_json().encode() + b"\n" + data,
+            capture_output=True,
+            timeout=limits.timeout_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise IngestError(
+            f"text extraction took longer than {limits.timeout_seconds:g} s and was stopped "
+            "(the PDF may be hostile or pathologically complex)",
+            code="extraction_timeout",
+        ) from None
+    try:
+        return RawExtraction.model_validate_json(child.stdout)
+    except ValueError:
+        raise IngestError(
+            "text extraction was stopped for exceeding its memory or CPU limit "
+            "(the PDF may be hostile or pathologically complex)",
+            code="resource_limit",
+        ) from None
+
+
+if __name__ == "__main__":
+    _serve_one()

@@ -1,0 +1,37 @@
+import pytest
+
+from reviewer.config import Settings
+from reviewer.documents import Document, Page
+from reviewer.rubric import load_rubric
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """No test sees the developer's key, base URL, .env or REVIEWER_* settings."""
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("REVIEWER_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None)
+
+
+@pytest.fixture
+def rubric():
+    return load_rubric()
+
+
+def make_document(*pages: str, file_name: str = "proposal.pdf") -> Document:
+    return Document(
+        file_name=file_name,
+        sha256="0" * 64,
+        page_count=len(pages),
+        pages=[Page(number=i, text=t) for i, t in enumerate(pages, start=1)],
+    )

@@ -1,0 +1,66 @@
+from reviewer.citations import QuoteLocator
+from tests.conftest import make_document
+
+PAGE_1 = "Introduction.\nWe are a small team."
+PAGE_2 = (
+    "4. Data safety\nAll claim data stays in your tenant in the EU West region; no claim text is sent "
+    "to any external\nmodel API. Your data is \u201cnever\u201d used to train other models \u2014 ever."
+)
+
+
+def locator() -> QuoteLocator:
+    return QuoteLocator(make_document(PAGE_1, PAGE_2))
+
+
+def test_verbatim_quote_is_verified_with_offsets_into_the_page_text():
+    quote = "no claim text is sent to any external"
+    citation = locator().locate(2, quote)
+    assert citation.verified
+    assert citation.page == 2
+    assert PAGE_2[citation.start : citation.end] == quote
+    assert citation.cited_page is None
+
+
+def test_whitespace_and_line_breaks_in_the_quote_are_tolerated():
+    citation = locator().locate(2, "sent to any   external model API")
+    assert citation.verified
+    assert PAGE_2[citation.start : citation.end] == "sent to any external\nmodel API"
+
+
+def test_straight_quote_marks_dashes_and_case_match_typographic_ones():
+    citation = locator().locate(2, 'your data is "never" used to train other models - ever')
+    assert citation.verified
+
+
+def test_quote_with_ellipsis_matches_parts_in_order_and_spans_them():
+    citation = locator().locate(2, "All claim data stays in your tenant ... no claim text is sent")
+    assert citation.verified
+    assert PAGE_2[citation.start : citation.end].startswith("All claim data")
+    assert PAGE_2[citation.start : citation.end].endswith("no claim text is sent")
+    assert not locator().locate(2, "no claim text is sent ... All claim data stays").verified
+
+
+def test_quote_on_another_page_is_verified_and_the_page_corrected():
+    citation = locator().locate(1, "stays in your tenant in the EU West region")
+    assert citation.verified
+    assert citation.page == 2
+    assert citation.cited_page == 1
+    assert "page 2" in citation.note
+
+
+def test_quote_with_a_changed_word_is_not_verified():
+    citation = locator().locate(2, "no claim text is sent to any internal model API")
+    assert not citation.verified
+    assert citation.start is None
+    assert citation.note == "not found in the document"
+
+
+def test_very_short_quotes_are_not_accepted_as_evidence():
+    citation = locator().locate(2, "data")
+    assert not citation.verified
+    assert "too short" in citation.note
+
+
+def test_quote_citing_a_page_that_does_not_exist_is_still_located():
+    citation = locator().locate(9, "We are a small team")
+    assert citation.verified and citation.page == 1 and citation.cited_page == 9

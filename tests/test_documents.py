@@ -1,0 +1,121 @@
+import hashlib
+
+import pytest
+
+from reviewer.config import IngestLimits
+from reviewer.documents import Document, read_pdf, safe_file_name
+from reviewer.errors import IngestError
+from tests.pdfs import decompression_bomb, encrypted, text_pdf, with_image_only_pages
+
+PAGE_ONE = "Section 1. We measure accuracy on an agreed evaluation set."
+PAGE_TWO = "Section 2. Client data stays in the EU region and is encrypted."
+
+
+def ingest_error(data: bytes, **kwargs) -> IngestError:
+    with pytest.raises(IngestError) as caught:
+        read_pdf(data, "proposal.pdf", **kwargs)
+    return caught.value
+
+
+def test_a_text_pdf_becomes_a_document_with_numbered_pages_and_its_hash():
+    data = text_pdf([PAGE_ONE, PAGE_TWO])
+    document = read_pdf(data, "proposal.pdf")
+    assert document.file_name == "proposal.pdf"
+    assert document.sha256 == hashlib.sha256(data).hexdigest()
+    assert document.page_count == 2
+    assert [p.number for p in document.pages] == [1, 2]
+    assert document.pages[0].text == PAGE_ONE
+    assert document.pages[1].text == PAGE_TWO
+    assert document.warnings == []
+
+
+def test_empty_file_is_refused():
+    assert ingest_error(b"").code == "empty_file"
+
+
+def test_bytes_that_are_not_a_pdf_are_refused_whatever_the_name():
+    error = ingest_error(b"PK\x03\x04 this is a zip file, not a proposal")
+    assert error.code == "not_pdf"
+    assert "not a PDF" in error.message
+
+
+def test_file_over_the_size_limit_is_refused_before_parsing():
+    data = text_pdf([PAGE_ONE])
+    error = ingest_error(data, limits=IngestLimits(max_file_bytes=len(data) - 1))
+    assert error.code == "too_large"
+
+
+def test_pdf_over_the_page_limit_is_refused():
+    error = ingest_error(text_pdf([PAGE_ONE, PAGE_TWO, PAGE_ONE]), limits=IngestLimits(max_pages=2))
+    assert error.code == "too_many_pages"
+    assert "3 pages" in error.message
+
+
+def test_truncated_pdf_is_reported_as_malformed():
+    data = text_pdf([PAGE_ONE])
+    error = ingest_error(data[: len(data) // 3])
+    assert error.code in {"malformed", "no_text"}
+    garbage = b"%PDF-1.7\n" + b"\x00garbage that is no PDF structure at all\n" * 50
+    assert ingest_error(garbage).code == "malformed"
+
+
+def test_encrypted_pdf_needs_its_password():
+    data = encrypted(text_pdf([PAGE_ONE]), user_password="s3cret")
+    error = ingest_error(data)
+    assert error.code == "encrypted"
+    assert "password" in error.message
+    assert ingest_error(data, password="wrong").code == "wrong_password"
+    assert read_pdf(data, "p.pdf", password="s3cret").pages[0].text == PAGE_ONE
+
+
+def test_pdf_encrypted_with_an_empty_user_password_opens_without_one():
+    data = encrypted(text_pdf([PAGE_ONE]), user_password="")
+    assert read_pdf(data, "p.pdf").pages[0].text == PAGE_ONE
+
+
+def test_scanned_pdf_without_text_layer_names_the_pages_and_suggests_ocr():
+    data = with_image_only_pages(text_pdf([PAGE_ONE, PAGE_TWO]), [1, 2])
+    error = ingest_error(data)
+    assert error.code == "no_text"
+    assert "1-2" in error.message
+    assert "OCR" in error.message
+
+
+def test_some_image_only_pages_give_a_warning_naming_them():
+    data = with_image_only_pages(text_pdf([PAGE_ONE, "placeholder", PAGE_TWO, "placeholder"]), [2, 4])
+    document = read_pdf(data, "p.pdf")
+    assert document.page_count == 4
+    [warning] = document.warnings
+    assert warning.code == "image_only_pages"
+    assert warning.pages == [2, 4]
+    assert "image-only" in warning.message
+
+
+def test_extraction_that_runs_past_the_time_limit_is_stopped():
+    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestLimits(timeout_seconds=0.01))
+    assert error.code == "extraction_timeout"
+
+
+def test_extraction_that_needs_more_memory_than_allowed_is_stopped():
+    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestLimits(memory_bytes=32 * 1024 * 1024))
+    assert error.code == "resource_limit"
+
+
+def test_decompression_bomb_ends_quickly_without_exhausting_the_caller():
+    limits = IngestLimits(timeout_seconds=20, memory_bytes=512 * 1024 * 1024)
+    with pytest.raises(IngestError) as caught:
+        read_pdf(decompression_bomb(), "bomb.pdf", limits=limits)
+    assert caught.value.code in {"resource_limit", "no_text", "malformed"}
+
+
+def test_plain_text_document_splits_pages_on_form_feeds():
+    document = Document.from_text("first page\fsecond  page", "nda.txt")
+    assert [p.text for p in document.pages] == ["first page", "second page"]
+    assert document.source == "text"
+    assert Document.from_text("one page only", "x.txt").page_count == 1
+
+
+def test_uploaded_file_names_lose_directories_and_odd_characters():
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("C:\\Users\\x\\Proposal <final>.pdf") == "Proposal _final_.pdf"
+    assert safe_file_name("") == "document.pdf"

@@ -1,0 +1,102 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reviewer.errors import RubricError
+from reviewer.rubric import CriterionKind, load_rubric
+
+DEFAULT_IDS = {
+    "evaluation_first": "vendor",
+    "operated_own_product": "vendor",
+    "data_safety": "vendor",
+    "avoids_lock_in": "vendor",
+    "operates_and_improves": "vendor",
+    "acceptance_criteria": "contract",
+    "data_ownership": "contract",
+    "operations_retraining": "contract",
+    "handover": "contract",
+}
+
+
+def small_rubric(**criterion_overrides) -> dict:
+    criterion = {
+        "id": "data_safety",
+        "title": "Data safety",
+        "kind": "vendor",
+        "weight": 2,
+        "description": "Says where data goes.",
+        "guidance": {"met": "Says it all.", "partial": "Says some.", "red_flag": "Reuses data."},
+    }
+    criterion.update(criterion_overrides)
+    return {"id": "mini", "version": "0.1", "title": "Mini", "criteria": [criterion]}
+
+
+def write_yaml(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_default_rubric_has_exactly_the_nine_criteria_with_their_kinds():
+    rubric = load_rubric()
+    assert {c.id: c.kind.value for c in rubric.criteria} == DEFAULT_IDS
+    assert rubric.criterion_ids[:5] == list(DEFAULT_IDS)[:5]
+    for criterion in rubric.criteria:
+        assert criterion.weight > 0
+        assert criterion.guidance.met and criterion.guidance.partial and criterion.guidance.red_flag
+
+
+def test_rubric_loads_from_yaml_and_toml_files(tmp_path):
+    rubric = load_rubric(write_yaml(tmp_path, small_rubric()))
+    assert rubric.criteria[0].kind is CriterionKind.VENDOR
+    toml = tmp_path / "mine.toml"
+    toml.write_text(
+        'id = "mini"\nversion = "2"\ntitle = "Mini"\n[[criteria]]\nid = "handover"\ntitle = "Handover"\n'
+        'kind = "contract"\nweight = 1\ndescription = "d"\n'
+        '[criteria.guidance]\nmet = "m"\npartial = "p"\nred_flag = "r"\n'
+    )
+    assert load_rubric(toml).criteria[0].id == "handover"
+
+
+def test_invalid_field_error_names_the_file_the_criterion_and_the_field(tmp_path):
+    path = write_yaml(tmp_path, small_rubric(weight=-1))
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+    message = caught.value.message
+    assert str(path) in message
+    assert "criterion 'data_safety'" in message
+    assert "field 'weight'" in message
+
+
+def test_missing_guidance_field_and_bad_kind_are_both_reported(tmp_path):
+    raw = small_rubric(kind="supplier", guidance={"met": "m", "partial": "p"})
+    with pytest.raises(RubricError) as caught:
+        load_rubric(write_yaml(tmp_path, raw))
+    assert "field 'kind'" in caught.value.message
+    assert "field 'guidance.red_flag'" in caught.value.message
+
+
+def test_criterion_ids_must_be_snake_case_and_unique(tmp_path):
+    with pytest.raises(RubricError, match="field 'id'"):
+        load_rubric(write_yaml(tmp_path, small_rubric(id="Data Safety")))
+    raw = small_rubric()
+    raw["criteria"].append(dict(raw["criteria"][0]))
+    with pytest.raises(RubricError, match="more than once"):
+        load_rubric(write_yaml(tmp_path, raw))
+
+
+def test_unknown_rubric_name_lists_the_bundled_ones():
+    with pytest.raises(RubricError) as caught:
+        load_rubric("no_such_rubric")
+    assert caught.value.code == "unknown_rubric"
+    assert "default" in caught.value.message
+
+
+def test_unparseable_rubric_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: [unclosed\n")
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+    assert "not valid YAML" in caught.value.message
+    assert "\n" not in caught.value.message
