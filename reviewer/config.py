@@ -66,6 +66,11 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("anthropic_base_url")
+    @classmethod
+    def _empty_base_url_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
     @property
     def has_api_key(self) -> bool:
         return self.anthropic_api_key is not None

@@ -53,10 +53,15 @@ def answer_schema(rubric: Rubric) -> dict[str, Any]:
 
 
 def split_into_groups(criteria: list[Criterion], per_call: int) -> list[list[Criterion]]:
-    """Balanced groups: 9 criteria at 5 per call -> 5 + 4, not 5 + 4 by accident of order."""
+    """As few groups as per_call allows, sizes differing by at most one: 9 at 5 per call -> 5 + 4."""
     count = max(1, math.ceil(len(criteria) / per_call))
-    size = math.ceil(len(criteria) / count)
-    return [criteria[i : i + size] for i in range(0, len(criteria), size)]
+    base, extra = divmod(len(criteria), count)
+    groups, start = [], 0
+    for i in range(count):
+        size = base + (1 if i < extra else 0)
+        groups.append(criteria[start : start + size])
+        start += size
+    return groups
 
 
 def usage_of(message: anthropic.types.Message) -> Usage:

@@ -1,0 +1,104 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewer.cli import main
+from reviewer.review import Review
+from tests.pdfs import text_pdf
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_review_without_a_key_uses_the_offline_grader_and_says_so(capsys):
+    code, out, err = run_cli(capsys, "review", str(SAMPLES / "northwind_analytics.pdf"), "--format", "json")
+    assert code == 0
+    review = Review.model_validate_json(out)
+    assert review.offline and review.backend == "offline"
+    assert len(review.findings) == 9
+    assert "offline grader" in err
+    assert review.warnings[0].code == "offline_grader"
+
+
+def test_markdown_report_has_summary_findings_and_questions(capsys):
+    code, out, _ = run_cli(capsys, "review", str(SAMPLES / "quanta_labs.pdf"), "--backend", "offline")
+    assert code == 0
+    assert out.startswith("# Proposal review")
+    assert "**Offline grader.**" in out
+    for heading in ("## Summary", "## Findings", "## Questions to send the vendor"):
+        assert heading in out
+    assert "verified" in out
+
+
+def test_output_file_is_written_and_stdout_left_empty(capsys, tmp_path):
+    target = tmp_path / "out" / "review.json"
+    code, out, _ = run_cli(
+        capsys, "review", str(SAMPLES / "coral_data.pdf"), "--format", "json", "--output", str(target)
+    )
+    assert code == 0 and out == ""
+    assert Review.model_validate_json(target.read_text()).document.file_name == "coral_data.pdf"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"", "empty"), (b"hello, I am a text file", "not a PDF")],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(capsys, tmp_path, content, expected):
+    path = tmp_path / "proposal.pdf"
+    path.write_bytes(content)
+    code, out, err = run_cli(capsys, "review", str(path), "--backend", "offline")
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_missing_file_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "review", str(tmp_path / "nope.pdf"))
+    assert code == 2 and "cannot read file" in err
+
+
+def test_anthropic_backend_without_a_key_says_how_to_set_it(capsys, tmp_path):
+    path = tmp_path / "p.pdf"
+    path.write_bytes(text_pdf(["We measure accuracy on an agreed evaluation set."]))
+    code, _, err = run_cli(capsys, "review", str(path), "--backend", "anthropic")
+    assert code == 2
+    assert "ANTHROPIC_API_KEY" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_rubric_file_is_exit_2_naming_the_file(capsys, tmp_path):
+    rubric = tmp_path / "bad.yaml"
+    rubric.write_text("id: x\nversion: '1'\ntitle: t\ncriteria: []\n")
+    code, _, err = run_cli(capsys, "review", str(SAMPLES / "coral_data.pdf"), "--rubric", str(rubric))
+    assert code == 2
+    assert "bad.yaml" in err
+
+
+def test_unknown_backend_is_exit_2(capsys):
+    code, _, err = run_cli(capsys, "review", str(SAMPLES / "coral_data.pdf"), "--backend", "gpt")
+    assert code == 2 and "unknown backend 'gpt'" in err
+
+
+def test_schema_command_prints_the_review_json_schema(capsys):
+    code, out, _ = run_cli(capsys, "schema")
+    schema = json.loads(out)
+    assert code == 0
+    assert schema["title"] == "Review"
+    assert {"findings", "overall_score", "usage", "warnings"} <= set(schema["properties"])
+
+
+def test_rubrics_lists_the_default_and_checks_a_file(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "rubrics")
+    assert code == 0 and "default" in out and "9 criteria" in out
+    code, out, _ = run_cli(
+        capsys, "rubrics", "--check", str(Path(__file__).parent.parent / "reviewer/rubrics/default.yaml")
+    )
+    assert code == 0 and "ok" in out
