@@ -49,6 +49,9 @@ def answer_schema(rubric: Rubric) -> dict[str, Any]:
     same for every call on this rubric, so it does not break the shared cache prefix."""
     schema = GradingAnswer.model_json_schema()
     schema["$defs"]["RawFinding"]["properties"]["criterion_id"]["enum"] = rubric.criterion_ids
+    for definition in [schema, *schema["$defs"].values()]:
+        if "properties" in definition:  # the model always writes every field (null where empty)
+            definition["required"] = list(definition["properties"])
     return anthropic.transform_schema(schema)
 
 

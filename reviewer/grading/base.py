@@ -26,10 +26,11 @@ class RawCitation(BaseModel):
 
 
 class RawFinding(BaseModel):
+    # Field order is the order a model writes them in: evidence, then reasoning, then the grade.
     criterion_id: str
-    grade: Grade
-    rationale: str
     citations: list[RawCitation] = Field(default_factory=list)
+    rationale: str
+    grade: Grade
     clarification_question: str | None = None
 
 
