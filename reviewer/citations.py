@@ -61,6 +61,13 @@ def _normalised_parts(quote: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _readings(quote: str) -> list[list[str]]:
+    """The quote read literally, then, if it has an ellipsis, as parts with words left out between."""
+    literal = normalise(quote.strip(_TRIM)).text
+    elided = _normalised_parts(quote)
+    return [[literal]] + ([elided] if elided != [literal] and elided else [])
+
+
 def _find_parts(page: NormalisedText, parts: list[str]) -> tuple[int, int] | None:
     """Offsets in the normalised page of the first place where every part occurs in order."""
     search_from = 0
@@ -97,12 +104,16 @@ class QuoteLocator:
         return page.origin[start], page.origin[end - 1] + 1
 
     def locate(self, page: int, quote: str) -> Citation:
-        parts = _normalised_parts(quote)
-        if sum(len(p) for p in parts) < MIN_QUOTE_CHARS or any(len(p) < MIN_PART_CHARS for p in parts):
+        readings = [
+            parts
+            for parts in _readings(quote)
+            if sum(len(p) for p in parts) >= MIN_QUOTE_CHARS and all(len(p) >= MIN_PART_CHARS for p in parts)
+        ]
+        if not readings:
             return Citation(page=max(page, 1), quote=quote, verified=False, note="quote too short to verify")
         candidates = [page] + [n for n in self._pages if n != page]
         for number in candidates:
-            span = self._locate_on(number, parts)
+            span = next((s for parts in readings if (s := self._locate_on(number, parts)) is not None), None)
             if span is None:
                 continue
             if number == page:

@@ -8,7 +8,7 @@ from itertools import pairwise
 from reviewer.documents import Document
 
 MAX_PASSAGE_CHARS = 500
-MIN_PASSAGE_CHARS = 12
+MIN_PASSAGE_CHARS = 20
 
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪●◦]|\d{1,2}[.)]|[a-z][.)])\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")

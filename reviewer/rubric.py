@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from reviewer.errors import RubricError
+from reviewer.review import Grade
 
 BUNDLED_RUBRICS_DIR = Path(__file__).parent / "rubrics"
 DEFAULT_RUBRIC = "default"
@@ -26,7 +27,11 @@ class Guidance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     met: str = Field(min_length=1, description="What a proposal that fully meets the criterion says.")
-    partial: str = Field(min_length=1, description="What a proposal that partly meets it says.")
+    partial: str | None = Field(
+        default=None,
+        min_length=1,
+        description="What a proposal that partly meets it says (if the rubric uses partial).",
+    )
     red_flag: str = Field(min_length=1, description="What runs against the criterion.")
 
 
@@ -51,6 +56,16 @@ class Criterion(BaseModel):
         return " ".join((self.question or f"How does your proposal address: {self.title}?").split())
 
 
+class OfflineCalibration(BaseModel):
+    """Decision thresholds of the offline grader, calibrated for this rubric on a labelled set
+    (see bench/offline_calibration.py). Rubrics without it use the grader's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    present_threshold: float | None = Field(default=None, ge=0)
+    red_flag_margin: float | None = Field(default=None, ge=0)
+
+
 class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,7 +73,12 @@ class Rubric(BaseModel):
     version: str = Field(min_length=1)
     title: str = Field(min_length=1)
     description: str = ""
+    grades: list[Grade] = Field(
+        default_factory=lambda: list(Grade),
+        description="The grades this rubric uses; e.g. a yes/no/contradicted rubric leaves out 'partial'.",
+    )
     criteria: list[Criterion] = Field(min_length=1)
+    offline: OfflineCalibration = Field(default_factory=OfflineCalibration)
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "Rubric":
@@ -68,6 +88,19 @@ class Rubric(BaseModel):
                 raise ValueError(f"criterion id '{criterion.id}' appears more than once")
             seen.add(criterion.id)
         return self
+
+    @model_validator(mode="after")
+    def _grades_are_usable(self) -> "Rubric":
+        if not {Grade.MET, Grade.MISSING} <= set(self.grades):
+            raise ValueError("grades must include 'met' and 'missing'")
+        if Grade.PARTIAL in self.grades:
+            lacking = [c.id for c in self.criteria if not c.guidance.partial]
+            if lacking:
+                raise ValueError(f"criteria {lacking} need guidance.partial (or leave 'partial' out of grades)")
+        return self
+
+    def allows(self, grade: Grade) -> bool:
+        return grade in self.grades
 
     @property
     def criterion_ids(self) -> list[str]:

@@ -64,3 +64,9 @@ def test_very_short_quotes_are_not_accepted_as_evidence():
 def test_quote_citing_a_page_that_does_not_exist_is_still_located():
     citation = locator().locate(9, "We are a small team")
     assert citation.verified and citation.page == 1 and citation.cited_page == 9
+
+
+def test_quote_containing_a_literal_ellipsis_is_found_verbatim():
+    page = "This Agreement dated ………………. (the Effective Date) is made between the parties."
+    citation = QuoteLocator(make_document(page)).locate(1, "This Agreement dated ………………. (the Effective Date)")
+    assert citation.verified and citation.start == 0

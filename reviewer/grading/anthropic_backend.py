@@ -22,7 +22,7 @@ from reviewer.errors import ConfigurationError
 from reviewer.grading.base import CriterionFailure, InjectionReport, RawFinding, RawGrading
 from reviewer.grading.prompts import GRADING_PROMPT, render_document, render_system, render_task
 from reviewer.notices import ReviewWarning
-from reviewer.review import Usage
+from reviewer.review import Grade, Usage
 from reviewer.rubric import Criterion, Rubric
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def answer_schema(rubric: Rubric) -> dict[str, Any]:
     same for every call on this rubric, so it does not break the shared cache prefix."""
     schema = GradingAnswer.model_json_schema()
     schema["$defs"]["RawFinding"]["properties"]["criterion_id"]["enum"] = rubric.criterion_ids
+    schema["$defs"]["Grade"]["enum"] = [g.value for g in rubric.grades]
     for definition in [schema, *schema["$defs"].values()]:
         if "properties" in definition:  # the model always writes every field (null where empty)
             definition["required"] = list(definition["properties"])
@@ -90,7 +91,9 @@ def estimate_cost(usage: Usage, model: str, settings: Settings) -> float | None:
     return round((billed_input * price.input + usage.output_tokens * price.output) / 1_000_000, 6)
 
 
-def validate_answer(message: anthropic.types.Message, expected_ids: list[str]) -> GradingAnswer:
+def validate_answer(
+    message: anthropic.types.Message, expected_ids: list[str], allowed_grades: list[Grade]
+) -> GradingAnswer:
     if message.stop_reason == "max_tokens":
         raise InvalidAnswer("the answer was truncated (max_tokens reached)")
     if message.stop_reason == "refusal":
@@ -104,8 +107,11 @@ def validate_answer(message: anthropic.types.Message, expected_ids: list[str]) -
     unknown = sorted(set(got) - set(expected_ids))
     missing = [i for i in expected_ids if i not in got]
     duplicated = sorted({i for i in got if got.count(i) > 1})
-    if unknown or missing or duplicated:
+    disallowed = sorted({f.grade.value for f in answer.findings} - {g.value for g in allowed_grades})
+    if unknown or missing or duplicated or disallowed:
         problems = []
+        if disallowed:
+            problems.append(f"grades the rubric does not use {disallowed}")
         if unknown:
             problems.append(f"unknown criterion ids {unknown}")
         if missing:
@@ -141,7 +147,7 @@ class AnthropicBackend:
 
         async def run(group: list[Criterion]) -> tuple[GradingAnswer | None, Usage, str | None]:
             async with limit:
-                return await self._grade_group(client, system, document_block, schema, group)
+                return await self._grade_group(client, system, document_block, schema, group, rubric.grades)
 
         # The first call writes the cache entry; the rest fan out only once it exists.
         results = [await run(groups[0])]
@@ -173,6 +179,7 @@ class AnthropicBackend:
         document_block: str,
         schema: dict[str, Any],
         group: list[Criterion],
+        allowed_grades: list[Grade],
     ) -> tuple[GradingAnswer | None, Usage, str | None]:
         expected = [c.id for c in group]
         usage = Usage()
@@ -202,7 +209,7 @@ class AnthropicBackend:
                     message = await client.messages.create(**request)
                     usage += usage_of(message)
                     try:
-                        answer = validate_answer(message, expected)
+                        answer = validate_answer(message, expected, allowed_grades)
                     except InvalidAnswer as exc:
                         log.warning(
                             "invalid answer for %s (attempt %d): %s",

@@ -35,7 +35,7 @@ def render_criterion(criterion: Criterion, version: str = GRADING_PROMPT) -> str
         weight=f"{criterion.weight:g}",
         description=_one_line(criterion.description),
         met=_one_line(criterion.guidance.met),
-        partial=_one_line(criterion.guidance.partial),
+        partial=_one_line(criterion.guidance.partial or "(this rubric does not use partial)"),
         red_flag=_one_line(criterion.guidance.red_flag),
     )
 
@@ -45,6 +45,7 @@ def render_system(rubric: Rubric, version: str = GRADING_PROMPT) -> str:
         rubric_title=rubric.title,
         rubric_id=rubric.id,
         rubric_version=rubric.version,
+        grades=", ".join(f"`{g.value}`" for g in rubric.grades),
         criteria="\n\n".join(render_criterion(c, version) for c in rubric.criteria),
     )
 

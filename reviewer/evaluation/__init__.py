@@ -1,0 +1,1 @@
+"""Measuring any grading backend on labelled documents: datasets, metrics, and the run itself."""

@@ -1,0 +1,134 @@
+"""Running a backend over a labelled set: one review per document through the normal pipeline, so
+what is measured is exactly what users get (verification and evidence policy included)."""
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import islice
+
+from pydantic import BaseModel
+
+from reviewer.evaluation.datasets import LabelledDocument, LabelledSet
+from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
+from reviewer.grading.base import GradingBackend
+from reviewer.pipeline import review_document
+from reviewer.progress import Progress
+from reviewer.review import Review, Usage
+
+
+class EvalReport(BaseModel):
+    dataset: str
+    backend: str
+    offline: bool
+    model: str | None
+    prompt_version: str | None
+    rubric_id: str
+    rubric_version: str
+    run_at: datetime
+    documents: int
+    seconds: float
+    metrics: Metrics
+    usage: Usage
+    tokens_per_document: float
+    cost_per_document_usd: float
+
+
+def predictions_for(item: LabelledDocument, review: Review) -> list[Prediction]:
+    findings = {f.criterion_id: f for f in review.findings}
+    predictions = []
+    for label in item.labels:
+        finding = findings[label.criterion_id]
+        predictions.append(
+            Prediction(
+                document_id=item.document_id,
+                criterion_id=label.criterion_id,
+                predicted_grade=finding.grade,
+                gold_grade=label.grade,
+                quotes=[
+                    PredictedQuote(page=c.page, quote=c.quote, verified=c.verified, start=c.start, end=c.end)
+                    for c in finding.citations
+                ],
+                gold_evidence=label.evidence,
+                error=finding.error,
+            )
+        )
+    return predictions
+
+
+async def _run(
+    items: Iterator[LabelledDocument],
+    labelled: LabelledSet,
+    backend: GradingBackend,
+    concurrency: int,
+    progress: Progress,
+) -> tuple[list[Prediction], list[Review]]:
+    limit = asyncio.Semaphore(concurrency)
+    predictions: list[Prediction] = []
+    reviews: list[Review] = []
+    usage = Usage()
+
+    async def one(item: LabelledDocument) -> None:
+        nonlocal usage
+        async with limit:
+            review = await review_document(item.document, labelled.rubric, backend)
+        predictions.extend(predictions_for(item, review))
+        reviews.append(review.model_copy(update={"findings": [], "warnings": []}))
+        usage += review.usage
+        progress.advance(
+            failed=bool(review.error_count), extra=f"${usage.estimated_cost_usd:.2f}" if usage.calls else ""
+        )
+
+    pending: set[asyncio.Task] = set()
+    for item in items:  # documents are read lazily; at most 2 x concurrency are held at once
+        pending.add(asyncio.create_task(one(item)))
+        if len(pending) >= 2 * concurrency:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    if pending:
+        await asyncio.gather(*pending)
+    return predictions, reviews
+
+
+def evaluate(
+    labelled: LabelledSet,
+    backend: GradingBackend,
+    *,
+    limit: int | None = None,
+    concurrency: int = 4,
+    show_progress: bool = True,
+) -> tuple[EvalReport, list[Prediction]]:
+    count = min(labelled.size, limit) if limit else labelled.size
+    progress = Progress(count, f"eval {labelled.name}", enabled=show_progress)
+    started = time.perf_counter()
+    predictions, reviews = asyncio.run(
+        _run(islice(labelled.documents(), count), labelled, backend, concurrency, progress)
+    )
+    predictions.sort(key=lambda p: (p.document_id, p.criterion_id))
+    usage = sum((r.usage for r in reviews), Usage())
+    first = reviews[0] if reviews else None
+    report = EvalReport(
+        dataset=labelled.name,
+        backend=backend.name,
+        offline=backend.offline,
+        model=first.model if first else None,
+        prompt_version=first.prompt_version if first else None,
+        rubric_id=labelled.rubric.id,
+        rubric_version=labelled.rubric.version,
+        run_at=datetime.now(UTC),
+        documents=len(reviews),
+        seconds=round(time.perf_counter() - started, 2),
+        metrics=compute_metrics(predictions, labelled.rubric.grades),
+        usage=usage,
+        tokens_per_document=round(
+            (
+                usage.input_tokens
+                + usage.output_tokens
+                + usage.cache_read_input_tokens
+                + usage.cache_creation_input_tokens
+            )
+            / max(len(reviews), 1),
+            1,
+        ),
+        cost_per_document_usd=round(usage.estimated_cost_usd / max(len(reviews), 1), 6),
+    )
+    return report, predictions
