@@ -14,9 +14,12 @@ from reviewer import __version__
 from reviewer.config import Settings
 from reviewer.documents import read_pdf, safe_file_name
 from reviewer.errors import BadInputError, ReviewerError
-from reviewer.grading.base import create_backend, resolve_backend_name
+from reviewer.evaluation.datasets import load_contractnli, load_samples
+from reviewer.evaluation.runner import evaluate
+from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
 from reviewer.output import write_atomically
 from reviewer.pipeline import review_document
+from reviewer.render.evaluation import render_eval_table
 from reviewer.render.markdown import render_markdown
 from reviewer.review import Review
 from reviewer.rubric import bundled_rubric_names, load_rubric
@@ -39,6 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     review.add_argument("--password", default=None, help="password of an encrypted PDF")
 
+    evaluation = sub.add_parser("eval", help="measure a backend on labelled documents")
+    evaluation.add_argument("--samples", action="store_true", help="the project's labelled samples (default)")
+    evaluation.add_argument("--contractnli", type=Path, default=None, help="a ContractNLI split (JSON)")
+    evaluation.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
+    evaluation.add_argument("--model", default=None, help="model for the anthropic backend")
+    evaluation.add_argument("--limit", type=int, default=None, help="only the first N documents of each set")
+    evaluation.add_argument("--concurrency", type=int, default=4, help="documents reviewed at once")
+    evaluation.add_argument("--predictions", type=Path, default=None, help="write one JSON line per label here")
+    evaluation.add_argument("--min-accuracy", type=float, default=None, help="exit 1 if accuracy is below this")
+    evaluation.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 if macro-F1 is below this")
+    evaluation.add_argument("--format", choices=["table", "json"], default="table")
+    evaluation.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
+    evaluation.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
     sub.add_parser("schema", help="print the Review JSON Schema")
 
     rubrics = sub.add_parser("rubrics", help="list bundled rubrics, or check a rubric file")
@@ -56,16 +73,8 @@ def _load_settings() -> Settings:
 
 def _review(args: argparse.Namespace) -> int:
     settings = _load_settings()
-    if args.model:
-        settings = settings.model_copy(update={"model": args.model})
     rubric = load_rubric(args.rubric)
-    backend_name = resolve_backend_name(args.backend, settings)
-    if args.backend is None and settings.backend == "auto" and backend_name == "offline":
-        print(
-            "reviewer: no ANTHROPIC_API_KEY set, using the offline grader (no language model)",
-            file=sys.stderr,
-        )
-    backend = create_backend(backend_name, settings)
+    backend = _backend_for(args)
     try:
         data = args.file.read_bytes()
     except OSError as exc:
@@ -87,6 +96,66 @@ def _review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backend_for(args: argparse.Namespace) -> GradingBackend:
+    settings = _load_settings()
+    if args.model:
+        settings = settings.model_copy(update={"model": args.model})
+    backend_name = resolve_backend_name(args.backend, settings)
+    if args.backend is None and settings.backend == "auto" and backend_name == "offline":
+        print("reviewer: no ANTHROPIC_API_KEY set, using the offline grader (no language model)", file=sys.stderr)
+    return create_backend(backend_name, settings)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise BadInputError("--limit must be at least 1", code="bad_option")
+    labelled_sets = []
+    if args.samples or not args.contractnli:
+        labelled_sets.append(load_samples())
+    if args.contractnli:
+        labelled_sets.append(load_contractnli(args.contractnli))
+    backend = _backend_for(args)
+    reports, below = [], []
+    prediction_lines: list[str] = []
+    for labelled in labelled_sets:
+        report, predictions = evaluate(
+            labelled, backend, limit=args.limit, concurrency=args.concurrency, show_progress=not args.no_progress
+        )
+        reports.append(report)
+        prediction_lines += [
+            json.dumps(
+                {
+                    "dataset": labelled.name,
+                    "document_id": p.document_id,
+                    "criterion_id": p.criterion_id,
+                    "predicted_grade": p.predicted_grade.value if p.predicted_grade else None,
+                    "gold_grade": p.gold_grade.value,
+                    "quotes": [q.quote for q in p.quotes],
+                    "verified": [q.verified for q in p.quotes],
+                    "error": p.error,
+                }
+            )
+            for p in predictions
+        ]
+        if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
+            below.append(f"{labelled.name}: accuracy {report.metrics.accuracy:.3f} < {args.min_accuracy}")
+        if args.min_macro_f1 is not None and report.metrics.macro_f1 < args.min_macro_f1:
+            below.append(f"{labelled.name}: macro-F1 {report.metrics.macro_f1:.3f} < {args.min_macro_f1}")
+    if args.predictions:
+        write_atomically(args.predictions, "".join(line + "\n" for line in prediction_lines))
+    if args.format == "json":
+        text = json.dumps([r.model_dump(mode="json") for r in reports], indent=2) + "\n"
+    else:
+        text = "\n".join(render_eval_table(r) for r in reports)
+    if args.output:
+        write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    for line in below:
+        print(f"reviewer: below the bar: {line}", file=sys.stderr)
+    return EXIT_FAILED if below else EXIT_OK
+
+
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(Review.model_json_schema(), indent=2))
     return EXIT_OK
@@ -103,7 +172,7 @@ def _rubrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"review": _review, "schema": _schema, "rubrics": _rubrics}
+COMMANDS = {"review": _review, "eval": _eval, "schema": _schema, "rubrics": _rubrics}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,13 +23,14 @@ instruct the reviewer are never read.
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from reviewer.config import Settings
 from reviewer.documents import Document
 from reviewer.grading.base import RawCitation, RawFinding, RawGrading
 from reviewer.injection import looks_like_injection
 from reviewer.passages import Passage, split_passages
-from reviewer.retrieval import BM25Index, Hit, tokenize
+from reviewer.retrieval import BM25Index, tokenize
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
 
@@ -59,6 +60,80 @@ class CriterionQuery:
         self.red_flag = Counter(tokenize(criterion.guidance.red_flag, keep_stopwords=True))
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """What the grader measured for one criterion; the grade follows from it and two thresholds."""
+
+    relevance: float
+    red_flag_lead: float
+    evidence: list[Passage]
+    red_flag_passage: Passage | None
+    covered_terms: frozenset[str]
+    specific: bool
+
+
+def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Assessment:
+    query = CriterionQuery(criterion)
+    hits = index.search(query.terms, top_k=EVIDENCE_PASSAGES)
+    if not hits:
+        return Assessment(0.0, 0.0, [], None, frozenset(), False)
+    evidence = [passages[h.index] for h in hits]
+    red_scores = [index.score(query.red_flag, h.index) for h in hits]
+    lead = max(red_scores) - max(index.score(query.met, h.index) for h in hits)
+    covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
+    return Assessment(
+        relevance=hits[0].score / query.weight,
+        red_flag_lead=lead,
+        evidence=evidence,
+        red_flag_passage=evidence[red_scores.index(max(red_scores))],
+        covered_terms=frozenset(covered),
+        specific=any(_SPECIFIC.search(p.text) for p in evidence),
+    )
+
+
+def decide(assessment: Assessment, rubric: Rubric, present_threshold: float, red_flag_margin: float) -> Grade:
+    if assessment.relevance < present_threshold:
+        return Grade.MISSING
+    if rubric.allows(Grade.RED_FLAG) and assessment.red_flag_lead >= red_flag_margin:
+        return Grade.RED_FLAG
+    if rubric.allows(Grade.PARTIAL) and not (len(assessment.covered_terms) >= MET_KEY_TERMS and assessment.specific):
+        return Grade.PARTIAL
+    return Grade.MET
+
+
+def thresholds(rubric: Rubric) -> tuple[float, float]:
+    present, margin = rubric.offline.present_threshold, rubric.offline.red_flag_margin
+    return (
+        DEFAULT_PRESENT_THRESHOLD if present is None else present,
+        DEFAULT_RED_FLAG_MARGIN if margin is None else margin,
+    )
+
+
+def index_document(document: Document) -> tuple[list[Passage], BM25Index]:
+    """The passages the grader may read (never those that try to instruct it), and their index."""
+    passages = [p for p in split_passages(document) if not looks_like_injection(p.text)]
+    return passages, BM25Index([p.text for p in passages])
+
+
+def _rationale(grade: Grade, a: Assessment, present_threshold: float, red_flag_margin: float) -> str:
+    if grade is Grade.MISSING:
+        return (
+            "Offline grader: no passage addresses this criterion closely enough "
+            f"(best relevance {a.relevance:.2f}, needs {present_threshold:g})."
+        )
+    if grade is Grade.RED_FLAG:
+        return (
+            f"Offline grader: the passage on page {a.red_flag_passage.page} matches the criterion's red-flag "
+            f"description better than its 'met' description (lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
+        )
+    pages = ", ".join(str(n) for n in sorted({p.page for p in a.evidence}))
+    return (
+        f"Offline grader: relevant passages on page(s) {pages} (relevance {a.relevance:.2f}) cover "
+        f"{len(a.covered_terms)} of the criterion's key terms ({', '.join(sorted(a.covered_terms)) or 'none'})"
+        + ("; they make specific commitments." if a.specific else "; none is specific.")
+    )
+
+
 class OfflineBackend:
     name = "offline"
     offline = True
@@ -70,72 +145,25 @@ class OfflineBackend:
         return self.grade_sync(document, rubric)
 
     def grade_sync(self, document: Document, rubric: Rubric) -> RawGrading:
-        passages = [p for p in split_passages(document) if not looks_like_injection(p.text)]
-        index = BM25Index([p.text for p in passages])
-        findings = [self.grade_criterion(criterion, rubric, passages, index) for criterion in rubric.criteria]
-        return RawGrading(findings=findings, model=None, prompt_version=GRADER_VERSION)
-
-    @staticmethod
-    def retrieve(criterion: Criterion, index: BM25Index, top_k: int = EVIDENCE_PASSAGES) -> list[Hit]:
-        return index.search(CriterionQuery(criterion).terms, top_k=top_k)
-
-    def grade_criterion(
-        self, criterion: Criterion, rubric: Rubric, passages: list[Passage], index: BM25Index
-    ) -> RawFinding:
-        present_threshold = rubric.offline.present_threshold
-        present_threshold = DEFAULT_PRESENT_THRESHOLD if present_threshold is None else present_threshold
-        red_flag_margin = rubric.offline.red_flag_margin
-        red_flag_margin = DEFAULT_RED_FLAG_MARGIN if red_flag_margin is None else red_flag_margin
-        query = CriterionQuery(criterion)
-        hits = index.search(query.terms, top_k=EVIDENCE_PASSAGES)
-        relevance = hits[0].score / query.weight if hits else 0.0
-        if relevance < present_threshold:
-            return RawFinding(
-                criterion_id=criterion.id,
-                grade=Grade.MISSING,
-                rationale=(
-                    f"Offline grader: no passage addresses this criterion closely enough "
-                    f"(best relevance {relevance:.2f}, needs {present_threshold:g})."
-                ),
-                clarification_question=criterion.default_question,
-            )
-        evidence = [passages[h.index] for h in hits]
-
-        if rubric.allows(Grade.RED_FLAG):
-            red_scores = [index.score(query.red_flag, h.index) for h in hits]
-            lead = max(red_scores) - max(index.score(query.met, h.index) for h in hits)
-            if lead >= red_flag_margin:
-                worst = evidence[red_scores.index(max(red_scores))]
-                ordered = [worst] + [p for p in evidence if p is not worst]
-                return RawFinding(
+        passages, index = index_document(document)
+        present_threshold, red_flag_margin = thresholds(rubric)
+        findings = []
+        for criterion in rubric.criteria:
+            a = assess(criterion, passages, index)
+            grade = decide(a, rubric, present_threshold, red_flag_margin)
+            cited = [] if grade is Grade.MISSING else a.evidence
+            if grade is Grade.RED_FLAG:
+                cited = [a.red_flag_passage] + [p for p in a.evidence if p is not a.red_flag_passage]
+            findings.append(
+                RawFinding(
                     criterion_id=criterion.id,
-                    grade=Grade.RED_FLAG,
-                    rationale=(
-                        f"Offline grader: the passage on page {worst.page} matches the criterion's red-flag "
-                        f"description better than its 'met' description (lead {lead:.1f}, needs {red_flag_margin:g})."
-                    ),
-                    citations=[RawCitation(page=p.page, quote=p.text) for p in ordered],
-                    clarification_question=criterion.default_question,
+                    grade=grade,
+                    rationale=_rationale(grade, a, present_threshold, red_flag_margin),
+                    citations=[RawCitation(page=p.page, quote=p.text) for p in cited],
+                    clarification_question=None if grade is Grade.MET else criterion.default_question,
                 )
-
-        covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
-        specific = any(_SPECIFIC.search(p.text) for p in evidence)
-        grade = Grade.MET
-        if rubric.allows(Grade.PARTIAL) and not (len(covered) >= MET_KEY_TERMS and specific):
-            grade = Grade.PARTIAL
-        pages = ", ".join(str(n) for n in sorted({p.page for p in evidence}))
-        rationale = (
-            f"Offline grader: relevant passages on page(s) {pages} (relevance {relevance:.2f}) cover "
-            f"{len(covered)} of the criterion's key terms ({', '.join(sorted(covered)) or 'none'})"
-            + ("; they make specific commitments." if specific else "; none is specific.")
-        )
-        return RawFinding(
-            criterion_id=criterion.id,
-            grade=grade,
-            rationale=rationale,
-            citations=[RawCitation(page=p.page, quote=p.text) for p in evidence],
-            clarification_question=None if grade is Grade.MET else criterion.default_question,
-        )
+            )
+        return RawGrading(findings=findings, model=None, prompt_version=GRADER_VERSION)
 
 
 def create_backend(settings: Settings) -> OfflineBackend:

@@ -1,0 +1,45 @@
+"""An evaluation report as a plain-text table for the terminal."""
+
+from reviewer.evaluation.runner import EvalReport
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def render_eval_table(report: EvalReport) -> str:
+    m = report.metrics
+    label = "offline grader" if report.offline else f"{report.backend} ({report.model})"
+    lines = [
+        f"{report.dataset}: {report.documents} documents, {m.labels} labels, {label}, "
+        f"rubric {report.rubric_id} v{report.rubric_version}, {report.seconds:.1f} s",
+        "",
+        f"  grade accuracy        {_pct(m.accuracy)}",
+        f"  macro-F1              {_pct(m.macro_f1)}",
+        f"  evidence recall       {_pct(m.evidence_recall)}"
+        + "".join(f"   @{k} {_pct(v)}" for k, v in m.evidence_recall_at.items()),
+        f"  citation validity     {_pct(m.citation_validity)}",
+        f"  criteria failed       {m.errors}",
+        "",
+        f"  {'grade':10} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}",
+    ]
+    for grade, s in m.per_grade.items():
+        lines.append(f"  {grade:10} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} {s.support:>8}")
+    predicted = sorted({p for row in m.confusion.values() for p in row})
+    lines += [
+        "",
+        "  confusion (rows gold, columns predicted)",
+        "  " + " " * 10 + "".join(f"{p:>10}" for p in predicted),
+    ]
+    for gold, row in m.confusion.items():
+        lines.append(f"  {gold:10}" + "".join(f"{row.get(p, 0):>10}" for p in predicted))
+    if report.usage.calls:
+        u = report.usage
+        lines += [
+            "",
+            f"  model calls {u.calls}; tokens in {u.input_tokens}, out {u.output_tokens}, cache read "
+            f"{u.cache_read_input_tokens}, cache write {u.cache_creation_input_tokens}",
+            f"  per document: {report.tokens_per_document:.0f} tokens, ${report.cost_per_document_usd:.4f}; "
+            f"total ${u.estimated_cost_usd:.4f}",
+        ]
+    return "\n".join(lines) + "\n"

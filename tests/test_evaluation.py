@@ -1,0 +1,176 @@
+import json
+
+import pytest
+
+from reviewer.cli import main
+from reviewer.errors import BadInputError
+from reviewer.evaluation.datasets import EvidenceSpan, load_contractnli, load_samples
+from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics, evidence_recall
+from reviewer.review import Grade
+
+M, P, X, R = Grade.MET, Grade.PARTIAL, Grade.MISSING, Grade.RED_FLAG
+
+
+def pred(gold: Grade, predicted: Grade | None, quotes=(), evidence=()) -> Prediction:
+    return Prediction(
+        document_id="d",
+        criterion_id="c",
+        gold_grade=gold,
+        predicted_grade=predicted,
+        quotes=list(quotes),
+        gold_evidence=list(evidence),
+    )
+
+
+def quote(start: int, end: int, verified: bool = True, page: int = 1) -> PredictedQuote:
+    return PredictedQuote(
+        page=page, quote="q" * 20, verified=verified, start=start if verified else None, end=end if verified else None
+    )
+
+
+def test_accuracy_per_grade_scores_macro_f1_and_confusion_on_a_hand_made_case():
+    predictions = [pred(M, M), pred(M, M), pred(M, P), pred(X, X), pred(R, M), pred(X, None)]
+    metrics = compute_metrics(predictions, [M, P, X, R])
+    assert metrics.accuracy == round(3 / 6, 4)
+    assert metrics.errors == 1
+    met = metrics.per_grade["met"]
+    assert (met.precision, met.recall, met.support) == (round(2 / 3, 4), round(2 / 3, 4), 3)
+    assert met.f1 == round(2 / 3, 4)
+    assert metrics.per_grade["missing"].precision == 1.0 and metrics.per_grade["missing"].recall == 0.5
+    assert metrics.per_grade["partial"].f1 == 0.0 and metrics.per_grade["red_flag"].f1 == 0.0
+    assert metrics.macro_f1 == round((2 / 3 + 0 + 2 / 3 + 0) / 4, 4)
+    assert metrics.confusion["met"] == {"met": 2, "partial": 1}
+    assert metrics.confusion["missing"] == {"missing": 1, "error": 1}
+    assert metrics.confusion["partial"] == {}
+
+
+def test_macro_f1_is_over_the_rubrics_grades_only():
+    predictions = [pred(M, M), pred(X, X), pred(R, R)]
+    assert compute_metrics(predictions, [M, X, R]).macro_f1 == 1.0
+
+
+def test_evidence_recall_counts_labels_whose_gold_span_a_verified_quote_overlaps():
+    span = [EvidenceSpan(page=1, start=100, end=200)]
+    predictions = [
+        pred(M, M, [quote(150, 250)], span),  # overlaps
+        pred(M, M, [quote(0, 50), quote(190, 210)], span),  # second quote overlaps
+        pred(R, R, [quote(100, 200, verified=False)], span),  # unverified never counts
+        pred(M, M, [quote(150, 180, page=2)], span),  # other page
+        pred(X, X, [], []),  # missing: not in the denominator
+    ]
+    assert evidence_recall(predictions) == 2 / 4
+    assert evidence_recall(predictions, k=1) == 1 / 4
+    metrics = compute_metrics(predictions, [M, P, X, R])
+    assert metrics.citation_validity == 4 / 5
+
+
+CONTRACT = (
+    "Mutual NDA. The Receiving Party shall not reverse engineer any samples or prototypes. "
+    "Confidential Information includes business and financial information. "
+    "The obligations of this Agreement survive termination for three years."
+)
+
+
+def contractnli_file(tmp_path, labels=None):
+    def span_of(text):
+        start = CONTRACT.index(text)
+        return [start, start + len(text)]
+
+    spans = [
+        span_of("The Receiving Party shall not reverse engineer any samples or prototypes."),
+        span_of("Confidential Information includes business and financial information."),
+    ]
+    data = {
+        "labels": labels or {"nda-11": {"short_description": "No reverse engineering", "hypothesis": "h"}},
+        "documents": [
+            {
+                "id": 7,
+                "file_name": "nda.txt",
+                "text": CONTRACT,
+                "spans": spans,
+                "annotation_sets": [
+                    {
+                        "annotations": {
+                            "nda-11": {"choice": "Entailment", "spans": [0]},
+                            "nda-2": {"choice": "Contradiction", "spans": [1]},
+                            "nda-18": {"choice": "NotMentioned", "spans": []},
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_contractnli_loader_maps_choices_to_grades_and_locates_gold_evidence(tmp_path):
+    labelled = load_contractnli(contractnli_file(tmp_path))
+    assert labelled.rubric.id == "contractnli_nda" and len(labelled.rubric.criteria) == 17
+    [item] = list(labelled.documents())
+    assert item.document_id == "7" and item.document.source == "text"
+    grades = {label.criterion_id: label.grade for label in item.labels}
+    assert grades == {"no_reverse_engineering": M, "only_technical_information": R, "no_solicitation": X}
+    reverse = next(label for label in item.labels if label.criterion_id == "no_reverse_engineering")
+    [span] = reverse.evidence
+    assert item.document.pages[0].text[span.start : span.end].startswith("The Receiving Party shall not reverse")
+
+
+def test_contractnli_loader_refuses_unknown_hypotheses_and_unreadable_files(tmp_path):
+    with pytest.raises(BadInputError, match="unknown ContractNLI hypotheses"):
+        load_contractnli(contractnli_file(tmp_path, labels={"nda-99": {}}))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(BadInputError, match="not a readable ContractNLI split"):
+        load_contractnli(bad)
+
+
+def test_samples_set_has_every_label_and_locates_every_gold_quote():
+    labelled = load_samples()
+    items = list(labelled.documents())
+    assert labelled.size == len(items) >= 6
+    for item in items:
+        assert len(item.labels) == 9
+        for label in item.labels:
+            assert bool(label.evidence) == (label.grade is not Grade.MISSING)
+
+
+def test_eval_command_writes_predictions_and_gates_on_accuracy(tmp_path, capsys):
+    dataset = contractnli_file(tmp_path)
+    predictions = tmp_path / "predictions.jsonl"
+    code = main(
+        [
+            "eval",
+            "--contractnli",
+            str(dataset),
+            "--backend",
+            "offline",
+            "--no-progress",
+            "--predictions",
+            str(predictions),
+            "--format",
+            "json",
+            "--min-accuracy",
+            "0",
+        ]
+    )
+    out, _ = capsys.readouterr()
+    assert code == 0
+    [report] = json.loads(out)
+    assert report["metrics"]["labels"] == 3 and report["offline"] is True
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(lines) == 3
+    assert {"document_id", "criterion_id", "predicted_grade", "gold_grade", "quotes"} <= set(lines[0])
+
+    code = main(
+        ["eval", "--contractnli", str(dataset), "--backend", "offline", "--no-progress", "--min-accuracy", "1.01"]
+    )
+    _, err = capsys.readouterr()
+    assert code == 1 and "below the bar" in err
+
+
+def test_eval_limit_takes_the_first_documents(capsys):
+    code = main(["eval", "--samples", "--backend", "offline", "--no-progress", "--limit", "2", "--format", "json"])
+    [report] = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["documents"] == 2 and report["metrics"]["labels"] == 18
