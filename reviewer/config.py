@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=300.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=64)
     criteria_per_call: int = Field(default=5, ge=1)
+    document_token_budget: int = Field(default=60_000, ge=1_000)
+    excerpt_passages_per_criterion: int = Field(default=8, ge=1)
     prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     cache_write_multiplier: float = 1.25
     cache_read_multiplier: float = 0.1

@@ -246,3 +246,45 @@ def test_request_bodies_are_json_serialisable_and_contain_no_api_key(rubric, set
     fake = FakeAnthropic()
     review_with(fake, rubric, settings)
     assert "test-key" not in json.dumps(fake.requests)
+
+
+def test_long_document_over_the_budget_sends_each_group_its_own_excerpts(rubric, settings):
+    filler = "This section describes general company history and office locations in some detail. " * 12
+    pages = [filler] * 20
+    pages[6] = filler + "All client data is stored in the EU region and never sent to external model APIs."
+    pages[13] = filler + "Acceptance requires accuracy of at least 92% on the agreed evaluation set."
+
+    def answer(body, number):
+        findings = []
+        for cid in requested_ids(body):
+            cited = cid == "data_safety"
+            findings.append(
+                {
+                    "criterion_id": cid,
+                    "grade": "met" if cited else "missing",
+                    "rationale": "r",
+                    "citations": [{"page": 7, "quote": "stored in the EU region and never sent"}] if cited else [],
+                    "clarification_question": None if cited else "q?",
+                }
+            )
+        return message_response({"findings": findings, "injection_attempts": [], "vendor_name": None})
+
+    fake = FakeAnthropic(answer)
+    review = review_with(fake, rubric, settings, pages=pages, document_token_budget=1_000)
+    blocks = [body["messages"][0]["content"][0]["text"] for body in fake.requests]
+    whole = sum(len(p) for p in pages)
+    assert all('excerpts="true"' in block and len(block) < whole for block in blocks)
+    assert blocks[0] != blocks[1]
+    data_group = next(b for b, body in zip(blocks, fake.requests, strict=True) if "data_safety" in requested_ids(body))
+    assert '<page number="7">' in data_group and "EU region" in data_group
+    assert all("excerpts" in body["messages"][0]["content"][1]["text"] for body in fake.requests)
+    assert any(w.code == "excerpts_only" for w in review.warnings)
+    finding = next(f for f in review.findings if f.criterion_id == "data_safety")
+    assert finding.citations[0].verified and finding.citations[0].page == 7
+
+
+def test_document_within_the_budget_is_sent_whole_to_every_group(rubric, settings):
+    fake = FakeAnthropic()
+    review = review_with(fake, rubric, settings)
+    assert all('excerpts="true"' not in body["messages"][0]["content"][0]["text"] for body in fake.requests)
+    assert not any(w.code == "excerpts_only" for w in review.warnings)

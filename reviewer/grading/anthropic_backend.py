@@ -20,7 +20,9 @@ from reviewer.config import Settings
 from reviewer.documents import Document
 from reviewer.errors import ConfigurationError
 from reviewer.grading.base import CriterionFailure, InjectionReport, RawFinding, RawGrading
-from reviewer.grading.prompts import GRADING_PROMPT, render_document, render_system, render_task
+from reviewer.grading.excerpts import estimate_tokens, render_excerpts, select_passages
+from reviewer.grading.offline import index_document
+from reviewer.grading.prompts import GRADING_PROMPT, load_template, render_document, render_system, render_task
 from reviewer.notices import ReviewWarning
 from reviewer.review import Grade, Usage
 from reviewer.rubric import Criterion, Rubric
@@ -140,20 +142,21 @@ class AnthropicBackend:
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
         client = self.client
         system = render_system(rubric)
-        document_block = render_document(document)
         schema = answer_schema(rubric)
         groups = split_into_groups(rubric.criteria, self.settings.criteria_per_call)
+        grading = RawGrading(model=self.model, prompt_version=GRADING_PROMPT)
+        prompts = self._document_prompts(document, groups, grading)
         limit = asyncio.Semaphore(self.settings.concurrency)
 
-        async def run(group: list[Criterion]) -> tuple[GradingAnswer | None, Usage, str | None]:
+        async def run(i: int) -> tuple[GradingAnswer | None, Usage, str | None]:
+            document_block, note = prompts[i]
             async with limit:
-                return await self._grade_group(client, system, document_block, schema, group, rubric.grades)
+                return await self._grade_group(client, system, document_block, note, schema, groups[i], rubric.grades)
 
         # The first call writes the cache entry; the rest fan out only once it exists.
-        results = [await run(groups[0])]
-        results += await asyncio.gather(*(run(g) for g in groups[1:]))
+        results = [await run(0)]
+        results += await asyncio.gather(*(run(i) for i in range(1, len(groups))))
 
-        grading = RawGrading(model=self.model, prompt_version=GRADING_PROMPT)
         for group, (answer, usage, failure) in zip(groups, results, strict=True):
             grading.usage += usage
             if answer is None:
@@ -172,11 +175,38 @@ class AnthropicBackend:
             )
         return grading
 
+    def _document_prompts(
+        self, document: Document, groups: list[list[Criterion]], grading: RawGrading
+    ) -> list[tuple[str, str]]:
+        """Per group: the document block and a note for the task. The whole page-marked document for
+        all groups when it fits the token budget; otherwise each group's own excerpts."""
+        whole = render_document(document)
+        whole_tokens = estimate_tokens(whole)
+        if whole_tokens <= self.settings.document_token_budget:
+            return [(whole, "")] * len(groups)
+        passages, index = index_document(document)
+        note = load_template(GRADING_PROMPT, "excerpts").substitute(document_tokens=f"{whole_tokens:,}")
+        prompts = []
+        for group in groups:
+            selected = select_passages(group, passages, index, self.settings.excerpt_passages_per_criterion)
+            prompts.append((render_excerpts(document, selected, passages), note))
+        sent = sum(estimate_tokens(block) for block, _ in prompts)
+        grading.warnings.append(
+            ReviewWarning(
+                code="excerpts_only",
+                message=f"the document (~{whole_tokens:,} tokens) exceeds the budget of "
+                f"{self.settings.document_token_budget:,}; the model saw only the passages most relevant to each "
+                f"criterion (~{sent:,} tokens in all). A criterion addressed elsewhere may be graded missing.",
+            )
+        )
+        return prompts
+
     async def _grade_group(
         self,
         client: anthropic.AsyncAnthropic,
         system: str,
         document_block: str,
+        note: str,
         schema: dict[str, Any],
         group: list[Criterion],
         allowed_grades: list[Grade],
@@ -192,7 +222,7 @@ class AnthropicBackend:
                     "role": "user",
                     "content": [
                         {"type": "text", "text": document_block, "cache_control": {"type": "ephemeral"}},
-                        {"type": "text", "text": render_task(group)},
+                        {"type": "text", "text": f"{note}\n\n{render_task(group)}" if note else render_task(group)},
                     ],
                 }
             ],
