@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from reviewer import __version__
 from reviewer.config import Settings
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
     evaluation.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
+    serve = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (they share the job store)")
+    serve.add_argument("--no-auth", action="store_true", help="allow requests without an API key (local use only)")
+
     sub.add_parser("schema", help="print the Review JSON Schema")
 
     rubrics = sub.add_parser("rubrics", help="list bundled rubrics, or check a rubric file")
@@ -69,6 +76,8 @@ def _load_settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise BadInputError(f"invalid setting: {problems}", code="invalid_settings") from None
+    except SettingsError as exc:
+        raise BadInputError(f"invalid setting: {exc}", code="invalid_settings") from None
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -156,6 +165,31 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_FAILED if below else EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.no_auth:
+        os.environ["REVIEWER_API_ALLOW_ANONYMOUS"] = "true"
+    settings = _load_settings()
+    if not settings.api_keys and not settings.api_allow_anonymous:
+        raise BadInputError(
+            "no API keys: set REVIEWER_API_KEYS (comma-separated, 16+ characters each) or pass --no-auth",
+            code="missing_api_keys",
+        )
+    if not settings.api_keys:
+        print("reviewer: WARNING: the API accepts requests without a key (--no-auth)", file=sys.stderr)
+    logging.getLogger("reviewer").setLevel(logging.INFO)
+    uvicorn.run(
+        "reviewer.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return EXIT_OK
+
+
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(Review.model_json_schema(), indent=2))
     return EXIT_OK
@@ -172,7 +206,7 @@ def _rubrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"review": _review, "eval": _eval, "schema": _schema, "rubrics": _rubrics}
+COMMANDS = {"review": _review, "eval": _eval, "serve": _serve, "schema": _schema, "rubrics": _rubrics}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,11 @@
 """One Settings object, read once from the environment (and an optional .env file), then passed in."""
 
-from typing import Literal
+import json
+from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_KEYS = {"", "changeme", "change-me", "your-key-here", "sk-ant-...", "sk-ant-xxx"}
 
@@ -61,12 +63,46 @@ class Settings(BaseSettings):
 
     ingest: IngestLimits = Field(default_factory=IngestLimits)
 
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
+    rubrics_dir: Path | None = Field(default=None, description="extra rubric files the API and CLI may use")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    api_allow_anonymous: bool = False
+    api_worker_concurrency: int = Field(default=4, ge=1, le=256)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    wait_timeout_seconds: float = Field(default=120.0, ge=0)
+    public_base_url: str = "http://127.0.0.1:8000"
+
     @field_validator("anthropic_api_key")
     @classmethod
     def _refuse_placeholder_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_KEYS:
             return None
         return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _comma_separated_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                return json.loads(stripped)
+            return [k.strip() for k in stripped.split(",") if k.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _refuse_placeholder_api_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for key in value:
+            if key.get_secret_value().strip().lower() in PLACEHOLDER_KEYS or len(key.get_secret_value()) < 16:
+                raise ValueError("API keys must be at least 16 characters and not a placeholder")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'reviewer.db').resolve()}"
 
     @field_validator("anthropic_base_url")
     @classmethod

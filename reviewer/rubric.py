@@ -1,5 +1,6 @@
 """Rubrics are data: models, loading from YAML or TOML, and the location of the bundled rubrics."""
 
+import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -167,3 +168,42 @@ def load_rubric(name_or_path: str | Path | None = None) -> Rubric:
         f"unknown rubric '{ref}': give a file path or one of: {', '.join(bundled_rubric_names())}",
         code="unknown_rubric",
     )
+
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class RubricCatalog:
+    """Rubrics a service may use, by name: an optional directory of the team's own files first, then the
+    bundled ones. Lookup is by name or rubric id, never by path, so requests cannot reach other files."""
+
+    def __init__(self, extra_dir: Path | None = None) -> None:
+        self.directories = [d for d in (extra_dir, BUNDLED_RUBRICS_DIR) if d is not None]
+
+    def _files(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for directory in reversed(self.directories):  # earlier directories win
+            if directory.is_dir():
+                found.update({p.stem: p for p in directory.iterdir() if p.suffix in RUBRIC_SUFFIXES})
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(self._files())
+
+    def load(self, name: str) -> Rubric:
+        files = self._files()
+        if _NAME.match(name) and name in files:
+            return load_rubric_file(files[name])
+        for path in files.values():
+            rubric = load_rubric_file(path)
+            if rubric.id == name:
+                return rubric
+        raise RubricError(f"unknown rubric '{name}' (available: {', '.join(sorted(files))})", code="unknown_rubric")
+
+    def resolve(self, name: str) -> tuple[str, Rubric]:
+        """(file name, rubric) for a name or id."""
+        rubric = self.load(name)
+        for file_name, path in self._files().items():
+            if load_rubric_file(path).id == rubric.id:
+                return file_name, rubric
+        return name, rubric

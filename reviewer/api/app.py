@@ -1,0 +1,89 @@
+"""The FastAPI application: wiring only. Review logic lives in the core; jobs in reviewer.jobs."""
+
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from reviewer import __version__
+from reviewer.api.deps import require_api_key
+from reviewer.api.errors import error_body, install_error_handlers
+from reviewer.api.routes import health, reviews, rubrics
+from reviewer.config import Settings
+from reviewer.grading.base import create_backend
+from reviewer.jobs import BackendFactory, JobRunner
+from reviewer.rubric import RubricCatalog
+from reviewer.store import FileStore, JobStore, make_engine
+
+log = logging.getLogger("reviewer.api")
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def configure_logging() -> None:
+    """One line per event on stderr for the reviewer's own loggers (uvicorn configures its own)."""
+    logger = logging.getLogger("reviewer")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def create_app(
+    settings: Settings | None = None, *, backend_factory: BackendFactory = create_backend, run_workers: bool = True
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.store = JobStore(make_engine(settings.resolved_database_url))
+        app.state.files = FileStore(settings.data_dir / "uploads")
+        app.state.catalog = RubricCatalog(settings.rubrics_dir)
+        app.state.runner = JobRunner(app.state.store, app.state.files, settings, app.state.catalog, backend_factory)
+        if run_workers:
+            await app.state.runner.start()
+        try:
+            yield
+        finally:
+            if run_workers:
+                await app.state.runner.stop()
+            app.state.store.engine.dispose()
+
+    app = FastAPI(
+        title="reviewer",
+        version=__version__,
+        summary="Graded, citation-checked reviews of vendor proposals against a rubric.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_and_log(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.ingest.max_file_bytes + MULTIPART_OVERHEAD:
+            return JSONResponse(
+                error_body(
+                    "too_large", f"the upload is over the limit of {settings.ingest.max_file_bytes / 1_048_576:.1f} MB"
+                ),
+                status_code=413,
+            )
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "%s %s -> %d in %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    app.include_router(health.router)
+    protected = [Depends(require_api_key)]
+    app.include_router(reviews.router, dependencies=protected)
+    app.include_router(rubrics.router, dependencies=protected)
+    return app

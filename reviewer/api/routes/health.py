@@ -1,0 +1,37 @@
+"""Liveness and readiness; the only routes that need no API key."""
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from reviewer.api.deps import RunnerDep, SettingsDep, StoreDep
+from reviewer.errors import ReviewerError
+from reviewer.grading.base import resolve_backend_name
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The store is reachable and the default backend is configured")
+async def readyz(store: StoreDep, settings: SettingsDep, runner: RunnerDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.to_thread(store.ping)
+        checks["store"] = "ok"
+    except Exception as exc:
+        checks["store"] = f"unreachable: {type(exc).__name__}"
+    backend = resolve_backend_name(None, settings)
+    try:
+        runner.backend_for(backend)
+        checks["backend"] = f"ok ({backend})"
+    except ReviewerError as exc:
+        checks["backend"] = exc.message
+    ready = all(v.startswith("ok") for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )

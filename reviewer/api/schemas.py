@@ -1,0 +1,94 @@
+"""Request and response models of the API (the Review itself is the core's model)."""
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from reviewer.review import Review
+from reviewer.store import NO_MODEL, JobRecord, JobStatus
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class RubricRef(BaseModel):
+    name: str
+    id: str
+    version: str
+
+
+class ReviewLinks(BaseModel):
+    self: str
+    report_markdown: str
+    report_html: str
+
+
+class ReviewJob(BaseModel):
+    id: str
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    file_name: str
+    vendor_name: str | None = None
+    sha256: str
+    size_bytes: int
+    rubric: RubricRef
+    backend: str
+    model: str | None
+    attempts: int
+    error: ErrorDetail | None = None
+    deduplicated: bool = Field(default=False, description="True when an existing review was returned.")
+    links: ReviewLinks
+    review: Review | None = None
+
+    @classmethod
+    def from_record(cls, job: JobRecord, *, with_review: bool = True, deduplicated: bool = False) -> "ReviewJob":
+        def when(ts: float | None) -> datetime | None:
+            return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+        base = f"/v1/reviews/{job.id}"
+        return cls(
+            id=job.id,
+            status=job.status,
+            created_at=when(job.created_at),
+            updated_at=when(job.updated_at),
+            started_at=when(job.started_at),
+            finished_at=when(job.finished_at),
+            file_name=job.file_name,
+            vendor_name=job.vendor_name,
+            sha256=job.sha256,
+            size_bytes=job.size_bytes,
+            rubric=RubricRef(name=job.rubric_name, id=job.rubric_id, version=job.rubric_version),
+            backend=job.backend,
+            model=None if job.model == NO_MODEL else job.model,
+            attempts=job.attempts,
+            error=ErrorDetail(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+            deduplicated=deduplicated,
+            links=ReviewLinks(
+                self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"
+            ),
+            review=Review.model_validate_json(job.result) if with_review and job.result else None,
+        )
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewJob]
+    total: int
+    limit: int
+    offset: int
+
+
+class RubricSummary(BaseModel):
+    name: str
+    id: str
+    version: str
+    title: str
+    criteria: int

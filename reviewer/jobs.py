@@ -1,0 +1,140 @@
+"""Background review jobs: a bounded pool of workers on the event loop that claim jobs from the store,
+run the core review, and record the result. Blocking work (database, PDF extraction) runs in threads;
+model calls are async. Any number of processes may share one database: claims are atomic, running
+jobs hold a lease they renew, and a job whose worker died is claimed again once its lease expires."""
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from reviewer.config import Settings
+from reviewer.documents import read_pdf
+from reviewer.errors import ReviewerError
+from reviewer.grading.base import GradingBackend, create_backend
+from reviewer.pipeline import review_document
+from reviewer.rubric import RubricCatalog
+from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[str, Settings], GradingBackend]
+
+
+class JobRunner:
+    def __init__(
+        self,
+        store: JobStore,
+        files: FileStore,
+        settings: Settings,
+        catalog: RubricCatalog,
+        backend_factory: BackendFactory = create_backend,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self.settings = settings
+        self.catalog = catalog
+        self.backend_factory = backend_factory
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._held: dict[str, str] = {}  # job id -> worker id, for jobs running in this process
+        self._backends: dict[tuple[str, str], GradingBackend] = {}
+
+    def notify(self) -> None:
+        """A job was queued: wake an idle worker now rather than at its next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+        self._tasks = [
+            asyncio.create_task(self._worker(f"{self.process_id}/{n}"), name=f"review-worker-{n}")
+            for n in range(self.settings.api_worker_concurrency)
+        ]
+        log.info("started %d review workers as %s", len(self._tasks), self.process_id)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for job_id, worker_id in list(self._held.items()):
+            await asyncio.to_thread(self.store.release, job_id, worker_id)
+            log.info("review %s returned to the queue on shutdown", job_id)
+        self._held.clear()
+
+    async def _worker(self, worker_id: str) -> None:
+        while True:
+            try:
+                job = await asyncio.to_thread(
+                    self.store.claim, worker_id, self.settings.job_lease_seconds, self.settings.job_max_attempts
+                )
+            except Exception:
+                log.exception("claiming a job failed; retrying")
+                job = None
+            if job is None:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.job_poll_seconds)
+                except TimeoutError:
+                    await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+                continue
+            self._held[job.id] = worker_id
+            heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
+            try:
+                await self._run(job, worker_id)
+            finally:
+                heartbeat.cancel()
+                self._held.pop(job.id, None)
+
+    async def _keep_lease(self, job_id: str, worker_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.settings.job_lease_seconds / 3)
+            await asyncio.to_thread(self.store.heartbeat, job_id, worker_id, self.settings.job_lease_seconds)
+
+    def backend_for(self, name: str, model: str | None = None) -> GradingBackend:
+        """The backend a job names (created once per name and model). Raises the backend's own
+        configuration errors, so the API can refuse a job that could not run."""
+        model = self.settings.model if model in (None, NO_MODEL) else model
+        key = (name, model)
+        if key not in self._backends:
+            settings = (
+                self.settings if model == self.settings.model else self.settings.model_copy(update={"model": model})
+            )
+            self._backends[key] = self.backend_factory(name, settings)
+        return self._backends[key]
+
+    async def _run(self, job: JobRecord, worker_id: str) -> None:
+        started = time.perf_counter()
+        log.info("review %s started (attempt %d)", job.id, job.attempts)
+        try:
+            data = await asyncio.to_thread(self.files.get, job.sha256)
+            document = await asyncio.to_thread(read_pdf, data, job.file_name, limits=self.settings.ingest)
+            rubric = self.catalog.load(job.rubric_name)
+            review = await review_document(document, rubric, self.backend_for(job.backend, job.model))
+            if job.vendor_name:
+                review = review.model_copy(update={"vendor_name": job.vendor_name})
+        except ReviewerError as exc:
+            await asyncio.to_thread(self.store.fail, job.id, worker_id, exc.code, exc.message)
+            log.info("review %s failed: %s (%.2f s)", job.id, exc.code, time.perf_counter() - started)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("review %s failed with an internal error", job.id)
+            await asyncio.to_thread(
+                self.store.fail, job.id, worker_id, "internal_error", "the review failed with an internal error"
+            )
+            return
+        stored = await asyncio.to_thread(
+            self.store.complete, job.id, worker_id, review.model_dump_json(), review.vendor_name
+        )
+        log.info(
+            "review %s done in %.2f s (%d model calls)%s",
+            job.id,
+            time.perf_counter() - started,
+            review.usage.calls,
+            "" if stored else "; another worker had taken it over, result discarded",
+        )

@@ -1,0 +1,352 @@
+"""Persistence of review jobs and results (SQLAlchemy: SQLite by default, Postgres by URL) and of the
+uploaded PDFs (files named by content hash)."""
+
+import os
+import tempfile
+import time
+import uuid
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+NO_MODEL = "-"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+metadata = MetaData()
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("file_name", String(255), nullable=False),
+    Column("vendor_name", String(255)),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("rubric_name", String(128), nullable=False),
+    Column("rubric_id", String(64), nullable=False),
+    Column("rubric_version", String(32), nullable=False),
+    Column("backend", String(32), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(64)),
+    Column("lease_until", Float),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("result", Text),
+    Index("ix_reviews_status_created", "status", "created_at"),
+    Index("ix_reviews_identity", "sha256", "rubric_id", "rubric_version", "backend", "model"),
+)
+
+
+class JobRecord(BaseModel):
+    id: str
+    status: JobStatus
+    created_at: float
+    updated_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    file_name: str
+    vendor_name: str | None = None
+    sha256: str
+    size_bytes: int
+    rubric_name: str
+    rubric_id: str
+    rubric_version: str
+    backend: str
+    model: str
+    attempts: int = 0
+    claimed_by: str | None = None
+    lease_until: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    result: str | None = None
+
+
+class NewJob(BaseModel):
+    file_name: str
+    vendor_name: str | None
+    sha256: str
+    size_bytes: int
+    rubric_name: str
+    rubric_id: str
+    rubric_version: str
+    backend: str
+    model: str
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class JobStore:
+    """Every method is a short transaction; callers on an event loop run them in a thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def create(self, job: NewJob) -> JobRecord:
+        now = time.time()
+        row = {
+            **job.model_dump(),
+            "id": uuid.uuid4().hex,
+            "status": JobStatus.QUEUED.value,
+            "created_at": now,
+            "updated_at": now,
+            "attempts": 0,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(reviews).values(**row))
+        return JobRecord(**row)
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(reviews).where(reviews.c.id == job_id)).mappings().first()
+        return JobRecord(**row) if row else None
+
+    def find_same(self, sha256: str, rubric_id: str, rubric_version: str, backend: str, model: str) -> JobRecord | None:
+        """The newest live (queued, running or done) job for the same file under the same rubric version,
+        backend and model."""
+        query = (
+            select(reviews)
+            .where(
+                reviews.c.sha256 == sha256,
+                reviews.c.rubric_id == rubric_id,
+                reviews.c.rubric_version == rubric_version,
+                reviews.c.backend == backend,
+                reviews.c.model == model,
+                reviews.c.status != JobStatus.FAILED.value,
+            )
+            .order_by(reviews.c.created_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return JobRecord(**row) if row else None
+
+    def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobRecord], int]:
+        where = reviews.c.status == status.value if status else True
+        columns = [c for c in reviews.c if c.name != "result"]
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(reviews).where(where)).scalar_one()
+            rows = conn.execute(
+                select(*columns).where(where).order_by(reviews.c.created_at.desc()).limit(limit).offset(offset)
+            ).mappings()
+            return [JobRecord(**row) for row in rows], total
+
+    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int) -> JobRecord | None:
+        """Atomically take the oldest queued job, or a running one whose lease expired (its worker died).
+        The guarded UPDATE makes a race between processes harmless: only one of them matches."""
+        now = time.time()
+        claimable = and_(
+            reviews.c.attempts < max_attempts,
+            or_(
+                reviews.c.status == JobStatus.QUEUED.value,
+                and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
+            ),
+        )
+        with self.engine.begin() as conn:
+            candidate = conn.execute(
+                select(reviews.c.id).where(claimable).order_by(reviews.c.created_at).limit(1)
+            ).scalar_one_or_none()
+            if candidate is None:
+                return None
+            claimed = conn.execute(
+                update(reviews)
+                .where(reviews.c.id == candidate, claimable)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    claimed_by=worker_id,
+                    lease_until=now + lease_seconds,
+                    started_at=now,
+                    updated_at=now,
+                    attempts=reviews.c.attempts + 1,
+                )
+            ).rowcount
+        return self.get(candidate) if claimed == 1 else None
+
+    def fail_exhausted(self, max_attempts: int) -> int:
+        """Jobs whose worker died on every attempt are failed, not retried for ever."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(reviews)
+                .where(
+                    reviews.c.attempts >= max_attempts,
+                    or_(
+                        reviews.c.status == JobStatus.QUEUED.value,
+                        and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
+                    ),
+                )
+                .values(
+                    status=JobStatus.FAILED.value,
+                    error_code="worker_died",
+                    error_message=f"the review was interrupted {max_attempts} times and was given up",
+                    finished_at=now,
+                    updated_at=now,
+                    claimed_by=None,
+                )
+            ).rowcount
+
+    def heartbeat(self, job_id: str, worker_id: str, lease_seconds: float) -> bool:
+        now = time.time()
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(reviews)
+                    .where(
+                        reviews.c.id == job_id,
+                        reviews.c.claimed_by == worker_id,
+                        reviews.c.status == JobStatus.RUNNING.value,
+                    )
+                    .values(lease_until=now + lease_seconds, updated_at=now)
+                ).rowcount
+                == 1
+            )
+
+    def _finish(self, job_id: str, worker_id: str, **values: object) -> bool:
+        now = time.time()
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(reviews)
+                    .where(
+                        reviews.c.id == job_id,
+                        reviews.c.claimed_by == worker_id,
+                        reviews.c.status == JobStatus.RUNNING.value,
+                    )
+                    .values(finished_at=now, updated_at=now, claimed_by=None, lease_until=None, **values)
+                ).rowcount
+                == 1
+            )
+
+    def complete(self, job_id: str, worker_id: str, result_json: str, vendor_name: str | None) -> bool:
+        values: dict[str, object] = {"status": JobStatus.DONE.value, "result": result_json}
+        if vendor_name:
+            values["vendor_name"] = vendor_name
+        return self._finish(job_id, worker_id, **values)
+
+    def fail(self, job_id: str, worker_id: str, code: str, message: str) -> bool:
+        return self._finish(job_id, worker_id, status=JobStatus.FAILED.value, error_code=code, error_message=message)
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Give a job back to the queue (on shutdown), without counting the attempt against it."""
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(reviews)
+                    .where(
+                        reviews.c.id == job_id,
+                        reviews.c.claimed_by == worker_id,
+                        reviews.c.status == JobStatus.RUNNING.value,
+                    )
+                    .values(
+                        status=JobStatus.QUEUED.value,
+                        claimed_by=None,
+                        lease_until=None,
+                        attempts=reviews.c.attempts - 1,
+                        updated_at=time.time(),
+                    )
+                ).rowcount
+                == 1
+            )
+
+    def delete(self, job_id: str) -> JobRecord | None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(reviews).where(reviews.c.id == job_id)).mappings().first()
+            if row is None:
+                return None
+            conn.execute(delete(reviews).where(reviews.c.id == job_id))
+        return JobRecord(**row)
+
+    def references(self, sha256: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(reviews).where(reviews.c.sha256 == sha256)
+            ).scalar_one()
+
+
+class FileStore:
+    """Uploaded PDFs, one file per content hash, written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a sha256 hex digest")
+        return self.directory / f"{sha256}.pdf"
+
+    def put(self, sha256: str, data: bytes) -> None:
+        target = self.path(sha256)
+        if target.exists():
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
