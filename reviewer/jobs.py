@@ -41,7 +41,6 @@ class JobRunner:
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
-        self._held: dict[str, str] = {}  # job id -> worker id, for jobs running in this process
         self._backends: dict[tuple[str, str], GradingBackend] = {}
 
     def notify(self) -> None:
@@ -57,13 +56,10 @@ class JobRunner:
         log.info("started %d review workers as %s", len(self._tasks), self.process_id)
 
     async def stop(self) -> None:
+        """Stop the workers; a job they were running goes back to the queue for the next start."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for job_id, worker_id in list(self._held.items()):
-            await asyncio.to_thread(self.store.release, job_id, worker_id)
-            log.info("review %s returned to the queue on shutdown", job_id)
-        self._held.clear()
 
     async def _worker(self, worker_id: str) -> None:
         while True:
@@ -81,13 +77,15 @@ class JobRunner:
                 except TimeoutError:
                     await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
                 continue
-            self._held[job.id] = worker_id
             heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
             try:
                 await self._run(job, worker_id)
+            except asyncio.CancelledError:
+                await asyncio.to_thread(self.store.release, job.id, worker_id)
+                log.info("review %s returned to the queue on shutdown", job.id)
+                raise
             finally:
                 heartbeat.cancel()
-                self._held.pop(job.id, None)
 
     async def _keep_lease(self, job_id: str, worker_id: str) -> None:
         while True:
