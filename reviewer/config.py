@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     api_allow_anonymous: bool = False
     api_worker_concurrency: int = Field(default=4, ge=1, le=256)
+    extraction_processes: int = Field(default=2, ge=1, le=64)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
     job_poll_seconds: float = Field(default=1.0, gt=0)

@@ -10,7 +10,7 @@ from reviewer.cleanup import clean_page_text
 from reviewer.config import IngestLimits
 from reviewer.errors import IngestError
 from reviewer.notices import ReviewWarning
-from reviewer.pdf_extract import extract_isolated
+from reviewer.pdf_extract import ExtractorPool, RawExtraction, extract_isolated
 
 PDF_MAGIC = b"%PDF-"
 HEADER_SEARCH_BYTES = 1024
@@ -81,9 +81,19 @@ def check_pdf_bytes(data: bytes, limits: IngestLimits) -> None:
 def read_pdf(
     data: bytes, file_name: str, *, limits: IngestLimits | None = None, password: str | None = None
 ) -> Document:
+    """PDF bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI)."""
     limits = limits or IngestLimits()
     check_pdf_bytes(data, limits)
-    raw = extract_isolated(data, password, limits)
+    return document_from_extraction(data, file_name, extract_isolated(data, password, limits))
+
+
+async def read_pdf_with(pool: ExtractorPool, data: bytes, file_name: str, password: str | None = None) -> Document:
+    """PDF bytes -> Document, extracting in one of a server's long-lived extractor processes."""
+    check_pdf_bytes(data, pool.limits)
+    return document_from_extraction(data, file_name, await pool.extract(data, password))
+
+
+def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction) -> Document:
     if raw.error_code:
         raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
 
@@ -102,7 +112,8 @@ def read_pdf(
         warnings.append(
             ReviewWarning(
                 code="image_only_pages",
-                message=f"pages {_format_pages(textless)} are {kind} and were not reviewed; OCR them if they matter",
+                message=f"{'page' if len(textless) == 1 else 'pages'} {_format_pages(textless)} "
+                f"{'is' if len(textless) == 1 else 'are'} {kind} and not reviewed; OCR them if they matter",
                 pages=textless,
             )
         )

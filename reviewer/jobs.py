@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable
 
 from reviewer.config import Settings
-from reviewer.documents import read_pdf
+from reviewer.documents import read_pdf_with
 from reviewer.errors import ReviewerError
 from reviewer.grading.base import GradingBackend, create_backend
+from reviewer.pdf_extract import ExtractorPool
 from reviewer.pipeline import review_document
 from reviewer.rubric import RubricCatalog
 from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
@@ -33,6 +34,7 @@ class JobRunner:
         catalog: RubricCatalog,
         backend_factory: BackendFactory = create_backend,
     ) -> None:
+        self.extractor = ExtractorPool(settings.extraction_processes, settings.ingest)
         self.store = store
         self.files = files
         self.settings = settings
@@ -60,6 +62,7 @@ class JobRunner:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.extractor.close()
 
     async def _worker(self, worker_id: str) -> None:
         while True:
@@ -109,7 +112,7 @@ class JobRunner:
         log.info("review %s started (attempt %d)", job.id, job.attempts)
         try:
             data = await asyncio.to_thread(self.files.get, job.sha256)
-            document = await asyncio.to_thread(read_pdf, data, job.file_name, limits=self.settings.ingest)
+            document = await read_pdf_with(self.extractor, data, job.file_name)
             rubric = self.catalog.load(job.rubric_name)
             review = await review_document(document, rubric, self.backend_for(job.backend, job.model))
             if job.vendor_name:

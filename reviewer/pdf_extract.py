@@ -5,12 +5,16 @@ child caps its own address space (RLIMIT_AS) and CPU time before it parses anyth
 decompression bomb or a pathological file fails inside it. The child is a fresh interpreter
 (`python -m reviewer.pdf_extract`), not a fork, so it is safe to call from threaded servers.
 
-Protocol: stdin carries one JSON line of options, then the PDF bytes; stdout carries one JSON object.
+One-off use (`extract_isolated`, the CLI): stdin carries one JSON line of options, then the PDF
+bytes; stdout carries one JSON object. Servers use `ExtractorPool`: long-lived children that take
+length-prefixed requests, so a document does not pay for an interpreter start.
 """
 
+import asyncio
 import io
 import logging
 import resource
+import struct
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -93,6 +97,41 @@ def extract(data: bytes, password: str | None, max_pages: int) -> RawExtraction:
         return RawExtraction(error_code="malformed", error_message=f"the PDF is damaged or malformed ({detail})")
 
 
+FRAME = struct.Struct(">I")
+TIMEOUT_MESSAGE = (
+    "text extraction took longer than {seconds:g} s and was stopped (the PDF may be hostile or pathologically complex)"
+)
+LIMIT_MESSAGE = (
+    "text extraction was stopped for exceeding its memory or CPU limit "
+    "(the PDF may be hostile or pathologically complex)"
+)
+
+
+def _read_frame(stream) -> bytes | None:
+    head = stream.read(FRAME.size)
+    if len(head) < FRAME.size:
+        return None
+    return stream.read(FRAME.unpack(head)[0])
+
+
+def _serve_many(memory_bytes: int) -> None:
+    """A long-lived extractor for ExtractorPool: length-prefixed requests in, results out, until EOF.
+    Memory is capped once for the process; wall time is bounded by the parent, which kills and
+    replaces a worker that takes too long."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while (header := _read_frame(stdin)) is not None:
+        options = ExtractionOptions.model_validate_json(header)
+        data = _read_frame(stdin) or b""
+        try:
+            result = extract(data, options.password, options.max_pages)
+        except MemoryError:
+            result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
+        payload = result.model_dump_json().encode()
+        stdout.write(FRAME.pack(len(payload)) + payload)
+        stdout.flush()
+
+
 def _serve_one() -> None:
     options = ExtractionOptions.model_validate_json(sys.stdin.buffer.readline())
     resource.setrlimit(resource.RLIMIT_AS, (options.memory_bytes, options.memory_bytes))
@@ -122,20 +161,94 @@ def extract_isolated(data: bytes, password: str | None, limits: "IngestLimits") 
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise IngestError(
-            f"text extraction took longer than {limits.timeout_seconds:g} s and was stopped "
-            "(the PDF may be hostile or pathologically complex)",
-            code="extraction_timeout",
-        ) from None
+        raise IngestError(TIMEOUT_MESSAGE.format(seconds=limits.timeout_seconds), code="extraction_timeout") from None
     try:
         return RawExtraction.model_validate_json(child.stdout)
     except ValueError:
-        raise IngestError(
-            "text extraction was stopped for exceeding its memory or CPU limit "
-            "(the PDF may be hostile or pathologically complex)",
-            code="resource_limit",
-        ) from None
+        raise IngestError(LIMIT_MESSAGE, code="resource_limit") from None
+
+
+class _PoolWorker:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def request(self, options: ExtractionOptions, data: bytes) -> RawExtraction:
+        header = options.model_dump_json().encode()
+        self.process.stdin.write(FRAME.pack(len(header)) + header + FRAME.pack(len(data)) + data)
+        await self.process.stdin.drain()
+        size = FRAME.unpack(await self.process.stdout.readexactly(FRAME.size))[0]
+        return RawExtraction.model_validate_json(await self.process.stdout.readexactly(size))
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+
+
+class ExtractorPool:
+    """Long-lived extractor processes for a server: the same isolation as extract_isolated without
+    paying an interpreter start per document. At most `size` extractions run at once."""
+
+    def __init__(self, size: int, limits: "IngestLimits") -> None:
+        self.limits = limits
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[_PoolWorker] = []
+        self._all: set[_PoolWorker] = set()
+
+    async def _spawn(self) -> _PoolWorker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "reviewer.pdf_extract",
+            "--serve",
+            str(self.limits.memory_bytes),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        worker = _PoolWorker(process)
+        self._all.add(worker)
+        return worker
+
+    def _discard(self, worker: _PoolWorker) -> None:
+        worker.kill()
+        self._all.discard(worker)
+
+    async def extract(self, data: bytes, password: str | None = None) -> RawExtraction:
+        options = ExtractionOptions(
+            password=password, max_pages=self.limits.max_pages, memory_bytes=self.limits.memory_bytes, cpu_seconds=0
+        )
+        async with self._slots:
+            worker = self._idle.pop() if self._idle else await self._spawn()
+            try:
+                result = await asyncio.wait_for(worker.request(options, data), timeout=self.limits.timeout_seconds)
+            except TimeoutError:
+                self._discard(worker)
+                raise IngestError(
+                    TIMEOUT_MESSAGE.format(seconds=self.limits.timeout_seconds), code="extraction_timeout"
+                ) from None
+            except (asyncio.IncompleteReadError, BrokenPipeError, ConnectionResetError, ValueError):
+                self._discard(worker)
+                raise IngestError(LIMIT_MESSAGE, code="resource_limit") from None
+            except BaseException:
+                self._discard(worker)
+                raise
+            self._idle.append(worker)
+            return result
+
+    async def close(self) -> None:
+        for worker in list(self._all):
+            if worker.process.returncode is None:
+                worker.process.stdin.close()
+                try:
+                    await asyncio.wait_for(worker.process.wait(), timeout=2)
+                except TimeoutError:
+                    worker.kill()
+        self._all.clear()
+        self._idle.clear()
 
 
 if __name__ == "__main__":
-    _serve_one()
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        _serve_many(int(sys.argv[2]))
+    else:
+        _serve_one()

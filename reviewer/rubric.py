@@ -16,6 +16,8 @@ BUNDLED_RUBRICS_DIR = Path(__file__).parent / "rubrics"
 DEFAULT_RUBRIC = "default"
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".toml")
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SnakeCaseId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -141,7 +143,7 @@ def load_rubric_file(path: Path) -> Rubric:
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from None
     try:
-        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.load(text, Loader=_YAML_LOADER)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RubricError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {first_line}") from None
@@ -179,6 +181,16 @@ class RubricCatalog:
 
     def __init__(self, extra_dir: Path | None = None) -> None:
         self.directories = [d for d in (extra_dir, BUNDLED_RUBRICS_DIR) if d is not None]
+        self._parsed: dict[Path, tuple[int, Rubric]] = {}
+
+    def _load_file(self, path: Path) -> Rubric:
+        """Parsed once per file version: requests must not pay for YAML parsing."""
+        stamp = path.stat().st_mtime_ns
+        cached = self._parsed.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_rubric_file(path))
+            self._parsed[path] = cached
+        return cached[1]
 
     def _files(self) -> dict[str, Path]:
         found: dict[str, Path] = {}
@@ -193,9 +205,9 @@ class RubricCatalog:
     def load(self, name: str) -> Rubric:
         files = self._files()
         if _NAME.match(name) and name in files:
-            return load_rubric_file(files[name])
+            return self._load_file(files[name])
         for path in files.values():
-            rubric = load_rubric_file(path)
+            rubric = self._load_file(path)
             if rubric.id == name:
                 return rubric
         raise RubricError(f"unknown rubric '{name}' (available: {', '.join(sorted(files))})", code="unknown_rubric")
@@ -204,6 +216,6 @@ class RubricCatalog:
         """(file name, rubric) for a name or id."""
         rubric = self.load(name)
         for file_name, path in self._files().items():
-            if load_rubric_file(path).id == rubric.id:
+            if self._load_file(path).id == rubric.id:
                 return file_name, rubric
         return name, rubric

@@ -119,3 +119,39 @@ def test_uploaded_file_names_lose_directories_and_odd_characters():
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("C:\\Users\\x\\Proposal <final>.pdf") == "Proposal _final_.pdf"
     assert safe_file_name("") == "document.pdf"
+
+
+def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
+    import asyncio
+
+    from reviewer.documents import read_pdf_with
+    from reviewer.pdf_extract import ExtractorPool
+
+    async def scenario():
+        pool = ExtractorPool(1, IngestLimits())
+        try:
+            first = await read_pdf_with(pool, text_pdf([PAGE_ONE]), "a.pdf")
+            [worker] = pool._all
+            second = await read_pdf_with(pool, text_pdf([PAGE_TWO]), "b.pdf")
+            assert pool._all == {worker}  # the same process served both
+            assert (first.pages[0].text, second.pages[0].text) == (PAGE_ONE, PAGE_TWO)
+            with pytest.raises(IngestError) as caught:
+                await read_pdf_with(pool, b"%PDF-1.7\n" + b"\x00junk\n" * 50, "bad.pdf")
+            assert caught.value.code == "malformed"
+            assert pool._all == {worker}  # a bad file does not cost the worker
+
+            slow = ExtractorPool(1, IngestLimits(timeout_seconds=0.001))
+            with pytest.raises(IngestError) as caught:
+                await read_pdf_with(slow, text_pdf([PAGE_ONE]), "slow.pdf")
+            assert caught.value.code == "extraction_timeout" and not slow._all
+            await slow.close()
+
+            tight = ExtractorPool(1, IngestLimits(memory_bytes=32 * 1024 * 1024))
+            with pytest.raises(IngestError) as caught:
+                await read_pdf_with(tight, text_pdf([PAGE_ONE]), "tight.pdf")
+            assert caught.value.code == "resource_limit"
+            await tight.close()
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())

@@ -1,7 +1,9 @@
 """The FastAPI application: wiring only. Review logic lives in the core; jobs in reviewer.jobs."""
 
+import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -12,7 +14,7 @@ from reviewer.api.deps import require_api_key
 from reviewer.api.errors import error_body, install_error_handlers
 from reviewer.api.routes import health, reviews, rubrics
 from reviewer.config import Settings
-from reviewer.grading.base import create_backend
+from reviewer.grading.base import available_backends, create_backend
 from reviewer.jobs import BackendFactory, JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore, make_engine
@@ -39,11 +41,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Database calls run in threads; the default pool (cores + 4) is too small to keep uploads
+        # from queueing behind the workers' calls.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
         app.state.settings = settings
         app.state.store = JobStore(make_engine(settings.resolved_database_url))
         app.state.files = FileStore(settings.data_dir / "uploads")
         app.state.catalog = RubricCatalog(settings.rubrics_dir)
         app.state.runner = JobRunner(app.state.store, app.state.files, settings, app.state.catalog, backend_factory)
+        # Import every backend (the Claude SDK takes about a second) before the first request, not during it.
+        await asyncio.to_thread(available_backends)
         if run_workers:
             await app.state.runner.start()
         try:
