@@ -83,6 +83,11 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("database_url", "rubrics_dir", "anthropic_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _comma_separated_keys(cls, value: object) -> object:
@@ -104,11 +109,6 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'reviewer.db').resolve()}"
-
-    @field_validator("anthropic_base_url")
-    @classmethod
-    def _empty_base_url_is_unset(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
 
     @property
     def has_api_key(self) -> bool:
