@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from reviewer import __version__
+from reviewer.bulk import collect_sources, load_vendor_mapping, run_bulk, write_outputs
+from reviewer.comparison import anonymize, build_comparison
 from reviewer.config import Settings
 from reviewer.documents import read_pdf, safe_file_name
 from reviewer.errors import BadInputError, ReviewerError
@@ -20,10 +22,11 @@ from reviewer.evaluation.runner import evaluate
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
 from reviewer.output import write_atomically
 from reviewer.pipeline import review_document
+from reviewer.progress import Progress
 from reviewer.render.evaluation import render_eval_table
 from reviewer.render.markdown import render_markdown
 from reviewer.review import Review
-from reviewer.rubric import bundled_rubric_names, load_rubric
+from reviewer.rubric import RubricCatalog, bundled_rubric_names, load_rubric
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -62,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes (they share the job store)")
     serve.add_argument("--no-auth", action="store_true", help="allow requests without an API key (local use only)")
+
+    bulk = sub.add_parser("bulk", help="review every proposal of an RFP and compare the vendors")
+    bulk.add_argument("paths", nargs="+", type=Path, help="folders, zip files or PDF files")
+    bulk.add_argument("--rubric", default="default", help="rubric name, id or file")
+    bulk.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
+    bulk.add_argument("--model", default=None, help="model for the anthropic backend")
+    bulk.add_argument("--concurrency", type=int, default=4, help="proposals reviewed at once")
+    bulk.add_argument("--out", type=Path, default=Path("comparison"), help="output folder")
+    bulk.add_argument("--force", action="store_true", help="review again documents already reviewed")
+    bulk.add_argument("--vendors", type=Path, default=None, help="file name -> vendor name (YAML, JSON or CSV)")
+    bulk.add_argument("--anonymize", action="store_true", help="'Vendor A, B, ...' in every output")
+    bulk.add_argument("--no-progress", action="store_true")
 
     sub.add_parser("schema", help="print the Review JSON Schema")
 
@@ -190,6 +205,53 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bulk(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise BadInputError("--concurrency must be at least 1", code="bad_option")
+    settings = _load_settings().model_copy(update={"api_worker_concurrency": args.concurrency})
+    if args.model:
+        settings = settings.model_copy(update={"model": args.model})
+    rubric_ref = Path(args.rubric)
+    if rubric_ref.suffix in (".yaml", ".yml", ".toml"):
+        if not rubric_ref.is_file():
+            raise BadInputError(f"{rubric_ref}: no such rubric file", code="unknown_rubric")
+        catalog, rubric_name = RubricCatalog(rubric_ref.parent), rubric_ref.stem
+    else:
+        catalog, rubric_name = RubricCatalog(settings.rubrics_dir), args.rubric
+    rubric = catalog.load(rubric_name)
+    sources = collect_sources(args.paths)
+    vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
+    backend = _backend_for(args)
+    progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
+    result = asyncio.run(
+        run_bulk(
+            sources,
+            rubric_name,
+            backend.name,
+            settings,
+            catalog,
+            force=args.force,
+            vendors=vendors,
+            progress=progress,
+            on_event=lambda line: print(f"reviewer: failed: {line}", file=sys.stderr),
+        )
+    )
+    entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
+    comparison = build_comparison(entries, rubric).model_copy(update={"anonymized": args.anonymize})
+    write_outputs(args.out, comparison, entries, key)
+    for row in comparison.rows:
+        rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"
+        score = "failed: " + (row.error or "") if row.status != "done" else f"{row.overall_score:.1f}"
+        print(f"{rank:>4}  {row.vendor:30}  {score}  red flags {row.red_flags}")
+    print(
+        f"reviewer: {result.reviewed} reviewed, {result.skipped} already reviewed, {result.failed} failed; "
+        f"${result.usage.estimated_cost_usd:.4f}; outputs in {args.out}/"
+        + ("; keep anonymisation-key.json apart from what evaluators see" if args.anonymize else ""),
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(Review.model_json_schema(), indent=2))
     return EXIT_OK
@@ -206,7 +268,14 @@ def _rubrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"review": _review, "eval": _eval, "serve": _serve, "schema": _schema, "rubrics": _rubrics}
+COMMANDS = {
+    "review": _review,
+    "eval": _eval,
+    "bulk": _bulk,
+    "serve": _serve,
+    "schema": _schema,
+    "rubrics": _rubrics,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

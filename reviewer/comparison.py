@@ -1,0 +1,245 @@
+"""Side-by-side comparison of vendors reviewed under one rubric: a matrix of grades, weighted totals,
+ranks, red flags and unsupported findings, and every finding with its evidence. Computed by code from
+the reviews; renderers (render/comparison.py) turn it into CSV, XLSX, HTML and Markdown."""
+
+import re
+import string
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from reviewer.review import Grade, Review
+from reviewer.rubric import Rubric
+
+
+class CriterionColumn(BaseModel):
+    id: str
+    title: str
+    kind: str
+    weight: float
+
+
+class VendorRow(BaseModel):
+    vendor: str
+    file_name: str
+    review_id: str | None = None
+    status: str = Field(description="'done', or 'failed' when there is no review (see error)")
+    error: str | None = None
+    overall_score: float | None = None
+    score_complete: bool = False
+    rank: int | None = None
+    tied: bool = False
+    verdict: str | None = None
+    red_flags: int = 0
+    unsupported: int = 0
+    grades: dict[str, Grade | None] = Field(default_factory=dict, description="criterion id -> grade")
+    offline: bool = False
+
+
+class FindingRow(BaseModel):
+    vendor: str
+    criterion_id: str
+    criterion: str
+    grade: Grade | None
+    page: int | None
+    quote: str | None
+    verified: bool
+    rationale: str
+    question: str | None
+    flags: list[str]
+
+
+class Comparison(BaseModel):
+    rubric_id: str
+    rubric_version: str
+    rubric_title: str
+    generated_at: datetime
+    anonymized: bool = False
+    criteria: list[CriterionColumn]
+    rows: list[VendorRow]
+    findings: list[FindingRow]
+
+
+class Entry(BaseModel):
+    """One proposal of the run: its vendor, its file, and its review or why there is none."""
+
+    vendor: str
+    file_name: str
+    review_id: str | None = None
+    review: Review | None = None
+    error: str | None = None
+
+
+def _rank(rows: list[VendorRow]) -> None:
+    """Competition ranking on the overall score (1, 2=, 2=, 4); rows without a score are unranked."""
+    scored = sorted((r for r in rows if r.overall_score is not None), key=lambda r: -r.overall_score)
+    for row in scored:
+        row.rank = 1 + sum(1 for other in scored if other.overall_score > row.overall_score)
+    counts: dict[int, int] = {}
+    for row in scored:
+        counts[row.rank] = counts.get(row.rank, 0) + 1
+    for row in scored:
+        row.tied = counts[row.rank] > 1
+
+
+def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
+    rows, findings = [], []
+    for entry in entries:
+        review = entry.review
+        if review is None:
+            rows.append(
+                VendorRow(
+                    vendor=entry.vendor,
+                    file_name=entry.file_name,
+                    review_id=entry.review_id,
+                    status="failed",
+                    error=entry.error or "no review",
+                )
+            )
+            continue
+        rows.append(
+            VendorRow(
+                vendor=entry.vendor,
+                file_name=entry.file_name,
+                review_id=entry.review_id,
+                status="done",
+                overall_score=review.overall_score,
+                score_complete=review.score_complete,
+                verdict=review.verdict.value,
+                red_flags=review.red_flag_count,
+                unsupported=review.unsupported_count,
+                grades={f.criterion_id: f.grade for f in review.findings},
+                offline=review.offline,
+            )
+        )
+        for f in review.findings:
+            cited = f.verified_citations or f.citations[:1]
+            for citation in cited or [None]:
+                findings.append(
+                    FindingRow(
+                        vendor=entry.vendor,
+                        criterion_id=f.criterion_id,
+                        criterion=f.title,
+                        grade=f.grade,
+                        page=citation.page if citation else None,
+                        quote=citation.quote if citation else None,
+                        verified=bool(citation and citation.verified),
+                        rationale=f.error or f.rationale,
+                        question=f.clarification_question,
+                        flags=[flag.value for flag in f.flags],
+                    )
+                )
+    _rank(rows)
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.vendor.lower()))
+    return Comparison(
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_title=rubric.title,
+        generated_at=datetime.now(UTC),
+        criteria=[CriterionColumn(id=c.id, title=c.title, kind=c.kind.value, weight=c.weight) for c in rubric.criteria],
+        rows=rows,
+        findings=findings,
+    )
+
+
+def blind_label(index: int) -> str:
+    """0 -> 'Vendor A', 25 -> 'Vendor Z', 26 -> 'Vendor AA'."""
+    letters, n = "", index
+    while True:
+        letters = string.ascii_uppercase[n % 26] + letters
+        n = n // 26 - 1
+        if n < 0:
+            return f"Vendor {letters}"
+
+
+_LEGAL_SUFFIXES = {
+    "ltd",
+    "ltd.",
+    "limited",
+    "inc",
+    "inc.",
+    "llc",
+    "gmbh",
+    "ag",
+    "sa",
+    "plc",
+    "corp",
+    "corp.",
+    "co",
+    "co.",
+    "group",
+    "bv",
+    "b.v.",
+    "srl",
+    "oy",
+    "ab",
+    "as",
+}
+
+
+def name_variants(vendor: str) -> list[str]:
+    """The forms a vendor's name takes in its own proposal: in full, without a legal suffix, and its
+    first word when that is distinctive (capitalised, 4+ letters)."""
+    words = vendor.split()
+    variants = {vendor.strip()}
+    while words and words[-1].lower().strip(",") in _LEGAL_SUFFIXES:
+        words = words[:-1]
+    if words:
+        variants.add(" ".join(words))
+        if len(words[0]) >= 4 and words[0][:1].isupper():
+            variants.add(words[0])
+    return sorted((v for v in variants if v), key=len, reverse=True)
+
+
+def redact(text: str | None, names: list[str], label: str) -> str | None:
+    if not text:
+        return text
+    for name in names:
+        text = re.sub(rf"\b{re.escape(name)}\b", label, text, flags=re.IGNORECASE)
+    return text
+
+
+def _blind_review(review: Review, names: list[str], label: str) -> Review:
+    findings = [
+        f.model_copy(
+            update={
+                "rationale": redact(f.rationale, names, label),
+                "clarification_question": redact(f.clarification_question, names, label),
+                "citations": [c.model_copy(update={"quote": redact(c.quote, names, label)}) for c in f.citations],
+            }
+        )
+        for f in review.findings
+    ]
+    return review.model_copy(
+        update={
+            "vendor_name": label,
+            "document": review.document.model_copy(update={"file_name": f"{label}.pdf"}),
+            "findings": findings,
+        }
+    )
+
+
+def anonymize(entries: list[Entry]) -> tuple[list[Entry], dict[str, str]]:
+    """Vendors become 'Vendor A, B, ...' in file-name order (not rank order, which would leak), in the
+    entries and inside their reviews, with the vendor's name redacted from quotes, rationales and
+    questions; returns the mapping label -> real name, to be kept apart from the blind outputs."""
+    mapping: dict[str, str] = {}
+    blinded = []
+    for i, entry in enumerate(sorted(entries, key=lambda e: e.file_name)):
+        label = blind_label(i)
+        mapping[label] = entry.vendor
+        names = name_variants(entry.vendor)
+        if entry.review and entry.review.vendor_name:
+            names = sorted({*names, *name_variants(entry.review.vendor_name)}, key=len, reverse=True)
+        review = _blind_review(entry.review, names, label) if entry.review else None
+        blinded.append(
+            entry.model_copy(
+                update={
+                    "vendor": label,
+                    "file_name": f"{label}.pdf",
+                    "review": review,
+                    "error": redact(entry.error, names, label),
+                }
+            )
+        )
+    return blinded, mapping
