@@ -1,0 +1,165 @@
+import asyncio
+import csv
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from reviewer.bulk import collect_sources, load_vendor_mapping, run_bulk
+from reviewer.cli import main
+from reviewer.config import Settings
+from reviewer.errors import BadInputError
+from reviewer.grading.base import RawGrading, create_backend
+from reviewer.rubric import RubricCatalog
+from reviewer.store import JobStatus, JobStore, make_engine
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture
+def proposals(tmp_path) -> Path:
+    folder = tmp_path / "rfp"
+    folder.mkdir()
+    for name in ("coral_data.pdf", "helix_systems.pdf", "quanta_labs.pdf"):
+        shutil.copy(SAMPLES / name, folder / name)
+    return folder
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sources_come_from_folders_zips_and_files(tmp_path, proposals):
+    archive = tmp_path / "more.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SAMPLES / "coral_data.pdf", "sub/coral_data.pdf")
+        z.writestr("__MACOSX/._x.pdf", b"junk")
+        z.writestr("notes.txt", b"not a proposal")
+    names = [s.name for s in collect_sources([proposals, archive, SAMPLES / "brightpath_ai.pdf"])]
+    assert names == [
+        "coral_data.pdf",
+        "helix_systems.pdf",
+        "quanta_labs.pdf",
+        "coral_data (2).pdf",
+        "brightpath_ai.pdf",
+    ]
+    zipped = collect_sources([archive])[0]
+    assert zipped.read(10_000_000) == (SAMPLES / "coral_data.pdf").read_bytes()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BadInputError, match="no PDF files"):
+        collect_sources([empty])
+    with pytest.raises(BadInputError, match="no such file"):
+        collect_sources([tmp_path / "missing"])
+
+
+def test_vendor_mapping_reads_csv_yaml_and_json(tmp_path):
+    (tmp_path / "v.csv").write_text("file,vendor\na.pdf,Acme AI\n")
+    (tmp_path / "v.yaml").write_text("a.pdf: Acme AI\n")
+    (tmp_path / "v.json").write_text(json.dumps({"a.pdf": "Acme AI"}))
+    for name in ("v.csv", "v.yaml", "v.json"):
+        assert load_vendor_mapping(tmp_path / name) == {"a.pdf": "Acme AI"}
+    (tmp_path / "bad.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(BadInputError, match="must map file names"):
+        load_vendor_mapping(tmp_path / "bad.yaml")
+
+
+def test_bulk_writes_every_output_and_a_second_run_skips_what_was_done(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    (proposals / "broken.pdf").write_bytes(b"this is not a pdf")
+    (tmp_path / "vendors.csv").write_text("coral_data.pdf,Coral Data Services\n")
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        capsys,
+        "bulk",
+        str(proposals),
+        "--backend",
+        "offline",
+        "--out",
+        str(out),
+        "--vendors",
+        str(tmp_path / "vendors.csv"),
+        "--no-progress",
+    )
+    assert code == 1  # one file failed; the others were still reviewed
+    assert "3 reviewed, 0 already reviewed, 1 failed" in err
+    for name in ("comparison.csv", "comparison.xlsx", "comparison.html", "comparison.md"):
+        assert (out / name).stat().st_size > 0
+    rows = list(csv.DictReader(io.StringIO((out / "comparison.csv").read_text())))
+    assert {r["vendor"] for r in rows} == {"Coral Data Services", "Helix Systems", "Quanta Labs", "Broken"}
+    broken = next(r for r in rows if r["vendor"] == "Broken")
+    assert broken["rank"] == "—" and "not a PDF" in broken["status"]
+    assert (out / "reports" / "Coral-Data-Services.md").read_text().startswith("# Proposal review: Coral Data Services")
+
+    (proposals / "broken.pdf").unlink()
+    code, _, err = run_cli(capsys, "bulk", str(proposals), "--backend", "offline", "--out", str(out), "--no-progress")
+    assert code == 0 and "0 reviewed, 3 already reviewed, 0 failed" in err
+    code, _, err = run_cli(
+        capsys, "bulk", str(proposals), "--backend", "offline", "--out", str(out), "--force", "--no-progress"
+    )
+    assert "3 reviewed, 0 already reviewed" in err
+
+
+def test_anonymised_bulk_outputs_name_no_vendor_and_keep_the_key_apart(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "blind"
+    code, stdout, _ = run_cli(
+        capsys, "bulk", str(proposals), "--backend", "offline", "--out", str(out), "--anonymize", "--no-progress"
+    )
+    assert code == 0
+    key = json.loads((out / "anonymisation-key.json").read_text())
+    assert set(key) == {"Vendor A", "Vendor B", "Vendor C"}
+    for path in [*out.glob("comparison.*"), *(out / "reports").iterdir()]:
+        if path.suffix in (".csv", ".md", ".html", ".json"):
+            text = path.read_text()
+            assert "Helix" not in text and "Quanta" not in text and "Coral" not in text, path.name
+    assert "Helix" not in stdout
+
+
+class GateBackend:
+    """Grades documents whose name is in `allowed` at once; blocks on the others until cancelled."""
+
+    name = "gate"
+    offline = True
+
+    def __init__(self, allowed: set[str]) -> None:
+        self.allowed = allowed
+
+    async def grade(self, document, rubric) -> RawGrading:
+        if document.file_name not in self.allowed:
+            await asyncio.Event().wait()
+        return await create_backend("offline", Settings(_env_file=None)).grade(document, rubric)
+
+
+def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_path, proposals):
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", api_worker_concurrency=3, job_poll_seconds=0.05)
+    sources = collect_sources([proposals])
+    gate = GateBackend({"coral_data.pdf"})
+
+    async def interrupted():
+        task = asyncio.create_task(
+            run_bulk(sources, "default", "offline", settings, RubricCatalog(), backend_factory=lambda name, s: gate)
+        )
+        store = JobStore(make_engine(settings.resolved_database_url))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            jobs, _ = store.list(JobStatus.DONE, 10, 0)
+            if jobs:
+                break
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupted())
+    store = JobStore(make_engine(settings.resolved_database_url))
+    assert [j.file_name for j in store.list(JobStatus.DONE, 10, 0)[0]] == ["coral_data.pdf"]
+    assert store.list(JobStatus.RUNNING, 10, 0)[1] == 0  # released, not stuck
+
+    result = asyncio.run(run_bulk(sources, "default", "offline", settings, RubricCatalog()))
+    assert (result.skipped, result.reviewed, result.failed) == (1, 2, 0)
+    assert all(e.review is not None for e in result.entries)
