@@ -142,65 +142,67 @@ async def run_bulk(
     job_of: dict[str, str] = {}  # source name -> job id
     failures: dict[str, str] = {}
     already_done: set[str] = set()
-    for source in sources:
-        try:
-            data = await asyncio.to_thread(source.read, settings.ingest.max_file_bytes)
-            check_pdf_bytes(data, settings.ingest)
-        except (ReviewerError, OSError, zipfile.BadZipFile) as exc:
-            failures[source.name] = exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}"
-            continue
-        sha256 = hashlib.sha256(data).hexdigest()
-        existing = None if force else store.find_same(sha256, rubric.id, rubric.version, backend_name, model)
-        if existing is not None:
-            job_of[source.name] = existing.id
-            if existing.status is JobStatus.DONE:
-                already_done.add(existing.id)
-            continue
-        await asyncio.to_thread(files.put, sha256, data)
-        job = store.create(
-            NewJob(
-                file_name=source.name,
-                vendor_name=vendors.get(source.name),
-                sha256=sha256,
-                size_bytes=len(data),
-                rubric_name=rubric_file,
-                rubric_id=rubric.id,
-                rubric_version=rubric.version,
-                backend=backend_name,
-                model=model,
-            )
-        )
-        job_of[source.name] = job.id
-        del data
-
     if progress:
         progress.total = len(sources)
-        for _ in failures:
-            progress.advance(failed=True)
-    pending = set(job_of.values())
     usage = Usage()
     finished_failed = 0
-    await runner.start()
+    await runner.start()  # workers start on the first jobs while the rest are still being queued
     try:
-        while pending:
+        for source in sources:
+            try:
+                data = await asyncio.to_thread(source.read, settings.ingest.max_file_bytes)
+                check_pdf_bytes(data, settings.ingest)
+            except (ReviewerError, OSError, zipfile.BadZipFile) as exc:
+                failures[source.name] = exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}"
+                if progress:
+                    progress.advance(failed=True)
+                continue
+            sha256 = hashlib.sha256(data).hexdigest()
+            existing = None if force else store.find_same(sha256, rubric.id, rubric.version, backend_name, model)
+            if existing is not None:
+                job_of[source.name] = existing.id
+                if existing.status is JobStatus.DONE:
+                    already_done.add(existing.id)
+                continue
+            await asyncio.to_thread(files.put, sha256, data)
+            job = await asyncio.to_thread(
+                store.create,
+                NewJob(
+                    file_name=source.name,
+                    vendor_name=vendors.get(source.name),
+                    sha256=sha256,
+                    size_bytes=len(data),
+                    rubric_name=rubric_file,
+                    rubric_id=rubric.id,
+                    rubric_version=rubric.version,
+                    backend=backend_name,
+                    model=model,
+                ),
+            )
+            job_of[source.name] = job.id
             runner.notify()
-            await asyncio.sleep(0.2)
-            for job_id in list(pending):
+            del data
+
+        pending = set(job_of.values())
+        while pending:
+            statuses = await asyncio.to_thread(store.statuses, list(pending))
+            finished = [i for i in pending if statuses.get(i) in (None, JobStatus.DONE, JobStatus.FAILED)]
+            for job_id in finished:
+                pending.discard(job_id)
                 job = await asyncio.to_thread(store.get, job_id)
-                if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-                    pending.discard(job_id)
-                    failed = job is None or job.status is JobStatus.FAILED
-                    finished_failed += failed
-                    if job is not None and job.result and job_id not in already_done:
-                        usage += Review.model_validate_json(job.result).usage
-                    if progress:
-                        progress.advance(
-                            failed=failed,
-                            extra=f"{usage.input_tokens + usage.output_tokens:,} tokens, "
-                            f"${usage.estimated_cost_usd:.2f}",
-                        )
-                    if on_event and job is not None and failed:
-                        on_event(f"{job.file_name}: {job.error_code}: {job.error_message}")
+                failed = job is None or job.status is JobStatus.FAILED
+                finished_failed += failed
+                if job is not None and job.result and job_id not in already_done:
+                    usage += Review.model_validate_json(job.result).usage
+                if progress:
+                    progress.advance(
+                        failed=failed,
+                        extra=f"{usage.input_tokens + usage.output_tokens:,} tokens, ${usage.estimated_cost_usd:.2f}",
+                    )
+                if on_event and job is not None and failed:
+                    on_event(f"{job.file_name}: {job.error_code}: {job.error_message}")
+            if pending:
+                await asyncio.sleep(0.2)
     finally:
         await runner.stop()
 

@@ -176,6 +176,16 @@ class JobStore:
             row = conn.execute(query).mappings().first()
         return JobRecord(**row) if row else None
 
+    def statuses(self, job_ids: list[str]) -> dict[str, JobStatus]:
+        """Current status of each job that still exists (deleted jobs are absent)."""
+        found: dict[str, JobStatus] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(job_ids), 500):
+                chunk = job_ids[start : start + 500]
+                rows = conn.execute(select(reviews.c.id, reviews.c.status).where(reviews.c.id.in_(chunk)))
+                found.update({row.id: JobStatus(row.status) for row in rows})
+        return found
+
     def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobRecord], int]:
         where = reviews.c.status == status.value if status else True
         columns = [c for c in reviews.c if c.name != "result"]
