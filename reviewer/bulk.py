@@ -130,6 +130,7 @@ async def run_bulk(
     backend_factory: BackendFactory = create_backend,
     progress: Progress | None = None,
     on_event: Callable[[str], None] | None = None,
+    batch_api: bool = False,
 ) -> BulkResult:
     vendors = vendors or {}
     store = JobStore(make_engine(settings.resolved_database_url))
@@ -146,7 +147,8 @@ async def run_bulk(
         progress.total = len(sources)
     usage = Usage()
     finished_failed = 0
-    await runner.start()  # workers start on the first jobs while the rest are still being queued
+    if not batch_api:
+        await runner.start()  # workers start on the first jobs while the rest are still being queued
     try:
         for source in sources:
             try:
@@ -183,6 +185,16 @@ async def run_bulk(
             runner.notify()
             del data
 
+        if batch_api:
+            await run_message_batch(
+                [i for i in job_of.values() if i not in already_done],
+                store,
+                runner,
+                settings,
+                catalog,
+                progress=progress,
+                on_event=on_event,
+            )
         pending = set(job_of.values())
         while pending:
             statuses = await asyncio.to_thread(store.statuses, list(pending))
@@ -204,7 +216,10 @@ async def run_bulk(
             if pending:
                 await asyncio.sleep(0.2)
     finally:
-        await runner.stop()
+        if batch_api:
+            await runner.extractor.close()
+        else:
+            await runner.stop()
 
     entries = []
     for source in sources:
@@ -273,3 +288,95 @@ def write_outputs(
         write_atomically(path, json.dumps(key, indent=2) + "\n")
         written.append(path)
     return written
+
+
+async def run_message_batch(
+    job_ids: list[str],
+    store: JobStore,
+    runner: JobRunner,
+    settings: Settings,
+    catalog: RubricCatalog,
+    *,
+    progress: Progress | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> None:
+    """Grade the given jobs through one Anthropic Message Batch. The jobs are claimed (and their leases
+    kept) for the whole run; the batch id is saved under the data directory, so an interrupted run
+    picks the same batch up again instead of paying for a new one."""
+    from reviewer.documents import read_pdf_with
+    from reviewer.grading.anthropic_backend import AnthropicBackend
+    from reviewer.grading.anthropic_batch import grade_in_batch, prepare
+    from reviewer.pipeline import assemble_review
+
+    worker_id = f"{runner.process_id}/batch"
+    claimed = [job for i in job_ids if (job := store.claim_job(i, worker_id, settings.job_lease_seconds))]
+    if not claimed:
+        return
+    state_file = (
+        settings.data_dir
+        / "batches"
+        / (hashlib.sha256(",".join(sorted(j.id for j in claimed)).encode()).hexdigest()[:16] + ".json")
+    )
+
+    async def keep_leases() -> None:
+        while True:
+            await asyncio.sleep(settings.job_lease_seconds / 3)
+            for job in claimed:
+                await asyncio.to_thread(store.heartbeat, job.id, worker_id, settings.job_lease_seconds)
+
+    leases = asyncio.create_task(keep_leases())
+    try:
+        prepared, usable = [], []
+        for job in claimed:
+            backend = runner.backend_for(job.backend, job.model)
+            if not isinstance(backend, AnthropicBackend):
+                raise BadInputError("--batch-api works with the anthropic backend only", code="bad_option")
+            try:
+                document = await read_pdf_with(runner.extractor, runner.files.get(job.sha256), job.file_name)
+            except ReviewerError as exc:
+                store.fail(job.id, worker_id, exc.code, exc.message)
+                if on_event:
+                    on_event(f"{job.file_name}: {exc.code}: {exc.message}")
+                continue
+            prepared.append(prepare(backend, job.id, document, catalog.load(job.rubric_name)))
+            usable.append(job)
+        if not usable:
+            return
+        rubric = catalog.load(usable[0].rubric_name)
+        resume = json.loads(state_file.read_text())["batch_id"] if state_file.exists() else None
+
+        def submitted(batch_id: str) -> None:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state_file.write_text(json.dumps({"batch_id": batch_id, "jobs": [j.id for j in usable]}))
+
+        def report(p) -> None:
+            if progress:
+                progress.extra = (
+                    f"batch {p.status}: {p.succeeded} succeeded, {p.errored} errored, "
+                    f"{p.expired} expired, {p.processing} processing"
+                )
+                progress._draw()
+
+        gradings = await grade_in_batch(
+            runner.backend_for(usable[0].backend, usable[0].model),
+            prepared,
+            rubric,
+            poll_seconds=settings.batch_poll_seconds,
+            on_progress=report,
+            on_submitted=submitted,
+            resume_batch_id=resume,
+        )
+        del prepared
+        for job in usable:
+            document = await read_pdf_with(runner.extractor, runner.files.get(job.sha256), job.file_name)
+            review = assemble_review(document, rubric, gradings[job.id], backend=job.backend, offline=False)
+            if job.vendor_name:
+                review = review.model_copy(update={"vendor_name": job.vendor_name})
+            store.complete(job.id, worker_id, review.model_dump_json(), review.vendor_name)
+        state_file.unlink(missing_ok=True)
+    except asyncio.CancelledError:
+        for job in claimed:
+            store.release(job.id, worker_id)
+        raise
+    finally:
+        leases.cancel()

@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("--force", action="store_true", help="review again documents already reviewed")
     bulk.add_argument("--vendors", type=Path, default=None, help="file name -> vendor name (YAML, JSON or CSV)")
     bulk.add_argument("--anonymize", action="store_true", help="'Vendor A, B, ...' in every output")
+    bulk.add_argument("--batch-api", action="store_true", help="one Anthropic Message Batch (half price, slower)")
     bulk.add_argument("--no-progress", action="store_true")
 
     sub.add_parser("schema", help="print the Review JSON Schema")
@@ -234,6 +235,7 @@ def _bulk(args: argparse.Namespace) -> int:
             vendors=vendors,
             progress=progress,
             on_event=lambda line: print(f"reviewer: failed: {line}", file=sys.stderr),
+            batch_api=args.batch_api,
         )
     )
     entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)

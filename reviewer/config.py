@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    batch_poll_seconds: float = Field(default=30.0, gt=0)
     wait_timeout_seconds: float = Field(default=120.0, ge=0)
     public_base_url: str = "http://127.0.0.1:8000"
 

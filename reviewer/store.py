@@ -1,6 +1,7 @@
 """Persistence of review jobs and results (SQLAlchemy: SQLite by default, Postgres by URL) and of the
 uploaded PDFs (files named by content hash)."""
 
+import json
 import os
 import tempfile
 import time
@@ -69,6 +70,31 @@ reviews = Table(
     Index("ix_reviews_status_created", "status", "created_at"),
     Index("ix_reviews_identity", "sha256", "rubric_id", "rubric_version", "backend", "model"),
 )
+
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("rubric_name", String(128), nullable=False),
+    Column("anonymize", Integer, nullable=False, default=0),
+    Column("items", Text, nullable=False),  # JSON: [{"file_name", "job_id", "error"}]
+)
+
+
+class BatchItem(BaseModel):
+    file_name: str
+    job_id: str | None = None
+    error: str | None = None
+
+
+class BatchRecord(BaseModel):
+    id: str
+    created_at: float
+    rubric_name: str
+    anonymize: bool
+    items: list[BatchItem]
 
 
 class JobRecord(BaseModel):
@@ -186,7 +212,7 @@ class JobStore:
                 found.update({row.id: JobStatus(row.status) for row in rows})
         return found
 
-    def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobRecord], int]:
+    def list_jobs(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobRecord], int]:
         where = reviews.c.status == status.value if status else True
         columns = [c for c in reviews.c if c.name != "result"]
         with self.engine.connect() as conn:
@@ -226,6 +252,28 @@ class JobStore:
                 )
             ).rowcount
         return self.get(candidate) if claimed == 1 else None
+
+    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
+        """Take one particular job if it is queued or its lease expired (used by message-batch runs)."""
+        now = time.time()
+        claimable = or_(
+            reviews.c.status == JobStatus.QUEUED.value,
+            and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
+        )
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(reviews)
+                .where(reviews.c.id == job_id, claimable)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    claimed_by=worker_id,
+                    lease_until=now + lease_seconds,
+                    started_at=now,
+                    updated_at=now,
+                    attempts=reviews.c.attempts + 1,
+                )
+            ).rowcount
+        return self.get(job_id) if claimed == 1 else None
 
     def fail_exhausted(self, max_attempts: int) -> int:
         """Jobs whose worker died on every attempt are failed, not retried for ever."""
@@ -320,6 +368,35 @@ class JobStore:
                 return None
             conn.execute(delete(reviews).where(reviews.c.id == job_id))
         return JobRecord(**row)
+
+    def create_batch(self, rubric_name: str, anonymize: bool, items: list[BatchItem]) -> BatchRecord:
+        record = BatchRecord(
+            id=uuid.uuid4().hex, created_at=time.time(), rubric_name=rubric_name, anonymize=anonymize, items=items
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(batches).values(
+                    id=record.id,
+                    created_at=record.created_at,
+                    rubric_name=rubric_name,
+                    anonymize=int(anonymize),
+                    items=json.dumps([i.model_dump() for i in items]),
+                )
+            )
+        return record
+
+    def get_batch(self, batch_id: str) -> BatchRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().first()
+        if row is None:
+            return None
+        return BatchRecord(
+            id=row["id"],
+            created_at=row["created_at"],
+            rubric_name=row["rubric_name"],
+            anonymize=bool(row["anonymize"]),
+            items=json.loads(row["items"]),
+        )
 
     def references(self, sha256: str) -> int:
         with self.engine.connect() as conn:

@@ -249,3 +249,57 @@ def test_claude_backend_through_the_api_with_a_fake_transport(tmp_path):
         assert done["review"]["usage"]["calls"] == 2 and len(fake.requests) == 2
         assert upload(c, backend="anthropic").json()["deduplicated"] is True
         assert len(fake.requests) == 2
+
+
+def upload_batch(client, files, params="", **form):
+    return client.post(
+        f"/v1/batches{params}",
+        headers=AUTH,
+        data=form,
+        files=[("files", (name, data, "application/pdf")) for name, data in files],
+    )
+
+
+def wait_for_batch(client, batch_id, timeout=30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/batches/{batch_id}", headers=AUTH).json()
+        if body["status"] == "done":
+            return body
+        time.sleep(0.05)
+    raise AssertionError("batch did not finish")
+
+
+def test_a_batch_reviews_every_file_and_compares_them_with_downloads(client):
+    files = [(name, (SAMPLES / name).read_bytes()) for name in ("coral_data.pdf", "helix_systems.pdf")]
+    files.append(("notes.pdf", b"not a pdf at all"))
+    accepted = upload_batch(client, files)
+    assert accepted.status_code == 202
+    batch = accepted.json()
+    assert batch["counts"]["total"] == 3 and batch["counts"]["failed"] == 1
+    assert batch["items"][2]["error"].startswith("not_pdf")
+    early = client.get(f"/v1/batches/{batch['id']}/comparison.csv", headers=AUTH)
+    assert early.status_code == 200 or error_of(early) == (409, "not_ready")
+    done = wait_for_batch(client, batch["id"])
+    rows = done["comparison"]["rows"]
+    assert [r["status"] for r in rows] == ["done", "done", "failed"] and rows[0]["rank"] == 1
+    csv_text = client.get(done["downloads"]["csv"], headers=AUTH)
+    assert csv_text.status_code == 200 and csv_text.headers["content-type"].startswith("text/csv")
+    assert len(csv_text.text.strip().splitlines()) == 4
+    xlsx = client.get(done["downloads"]["xlsx"], headers=AUTH)
+    assert xlsx.content[:2] == b"PK"  # a zip container, as .xlsx is
+    assert "<table>" in client.get(done["downloads"]["html"], headers=AUTH).text
+
+
+def test_an_anonymised_batch_names_no_vendor(client):
+    files = [("helix_systems.pdf", (SAMPLES / "helix_systems.pdf").read_bytes())]
+    done = wait_for_batch(client, upload_batch(client, files, anonymize="true").json()["id"])
+    assert done["anonymized"] is True
+    html = client.get(done["downloads"]["html"], headers=AUTH).text
+    assert "Vendor A" in html and "Helix" not in html
+
+
+def test_unknown_batch_is_404_and_the_rubric_is_checked_first(client):
+    assert error_of(client.get("/v1/batches/nope", headers=AUTH)) == (404, "not_found")
+    files = [("a.pdf", SAMPLE)]
+    assert error_of(upload_batch(client, files, rubric="nope")) == (404, "unknown_rubric")

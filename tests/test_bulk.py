@@ -148,7 +148,7 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
         store = JobStore(make_engine(settings.resolved_database_url))
         for _ in range(200):
             await asyncio.sleep(0.05)
-            jobs, _ = store.list(JobStatus.DONE, 10, 0)
+            jobs, _ = store.list_jobs(JobStatus.DONE, 10, 0)
             if jobs:
                 break
         task.cancel()
@@ -157,9 +157,76 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
 
     asyncio.run(interrupted())
     store = JobStore(make_engine(settings.resolved_database_url))
-    assert [j.file_name for j in store.list(JobStatus.DONE, 10, 0)[0]] == ["coral_data.pdf"]
-    assert store.list(JobStatus.RUNNING, 10, 0)[1] == 0  # released, not stuck
+    assert [j.file_name for j in store.list_jobs(JobStatus.DONE, 10, 0)[0]] == ["coral_data.pdf"]
+    assert store.list_jobs(JobStatus.RUNNING, 10, 0)[1] == 0  # released, not stuck
 
     result = asyncio.run(run_bulk(sources, "default", "offline", settings, RubricCatalog()))
     assert (result.skipped, result.reviewed, result.failed) == (1, 2, 0)
     assert all(e.review is not None for e in result.entries)
+
+
+def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after_an_interruption(tmp_path, proposals):
+    from tests.test_anthropic_batch import FakeBatchAPI
+
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        anthropic_api_key="sk-ant-test-0123456789",
+        batch_poll_seconds=0.05,
+        job_poll_seconds=0.05,
+    )
+    api = FakeBatchAPI(lambda cid: "errored" if cid == "d1-g0" else "succeeded")
+    creates = []
+    original = api.handle
+
+    def counting(request):
+        if request.method == "POST" and request.url.path == "/v1/messages/batches":
+            creates.append(request)
+        return original(request)
+
+    api.handle = counting
+    backend = api.backend(settings)
+    sources = collect_sources([proposals])
+
+    async def interrupted():
+        api.polls = -10_000  # the batch stays in progress until we stop waiting
+        task = asyncio.create_task(
+            run_bulk(
+                sources,
+                "default",
+                "anthropic",
+                settings,
+                RubricCatalog(),
+                backend_factory=lambda name, s: backend,
+                batch_api=True,
+            )
+        )
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if creates:
+                break
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupted())
+    assert len(creates) == 1 and list((tmp_path / "data" / "batches").glob("*.json"))
+
+    api.polls = 0
+    result = asyncio.run(
+        run_bulk(
+            sources,
+            "default",
+            "anthropic",
+            settings,
+            RubricCatalog(),
+            backend_factory=lambda name, s: backend,
+            batch_api=True,
+        )
+    )
+    assert len(creates) == 1  # the same batch was picked up again, not paid for twice
+    assert (result.reviewed, result.failed) == (3, 0)
+    assert api.direct_calls == 1  # the errored request went through the normal path
+    assert all(e.review and e.review.error_count == 0 for e in result.entries)
+    assert not list((tmp_path / "data" / "batches").glob("*.json"))

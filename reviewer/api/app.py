@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from reviewer import __version__
 from reviewer.api.deps import require_api_key
 from reviewer.api.errors import error_body, install_error_handlers
-from reviewer.api.routes import health, reviews, rubrics
+from reviewer.api.routes import batches, health, reviews, rubrics
 from reviewer.config import Settings
 from reviewer.grading.base import available_backends, create_backend
 from reviewer.jobs import BackendFactory, JobRunner
@@ -93,4 +93,5 @@ def create_app(
     protected = [Depends(require_api_key)]
     app.include_router(reviews.router, dependencies=protected)
     app.include_router(rubrics.router, dependencies=protected)
+    app.include_router(batches.router, dependencies=protected)
     return app

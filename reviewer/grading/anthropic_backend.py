@@ -42,6 +42,19 @@ class GradingAnswer(BaseModel):
     vendor_name: str | None = None
 
 
+class GroupRequest(BaseModel):
+    """One Messages API request: the criteria it grades and its body."""
+
+    criterion_ids: list[str]
+    body: dict[str, Any]
+
+
+class GroupOutcome(BaseModel):
+    answer: GradingAnswer | None = None
+    usage: Usage = Field(default_factory=Usage)
+    failure: str | None = None
+
+
 class InvalidAnswer(Exception):
     """The model answered, but not with something we can use; worth asking again."""
 
@@ -139,34 +152,72 @@ class AnthropicBackend:
             self._client = make_client(self.settings)
         return self._client
 
-    async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
-        client = self.client
+    def build_requests(self, document: Document, rubric: Rubric) -> tuple[list[GroupRequest], list[ReviewWarning]]:
+        """One Messages API request per group of criteria, and any warnings about what was sent."""
         system = render_system(rubric)
         schema = answer_schema(rubric)
         groups = split_into_groups(rubric.criteria, self.settings.criteria_per_call)
-        grading = RawGrading(model=self.model, prompt_version=GRADING_PROMPT)
-        prompts = self._document_prompts(document, groups, grading)
+        warnings: list[ReviewWarning] = []
+        prompts = self._document_prompts(document, groups, warnings)
+        requests = []
+        for group, (document_block, note) in zip(groups, prompts, strict=True):
+            task = f"{note}\n\n{render_task(group)}" if note else render_task(group)
+            body = {
+                "model": self.model,
+                "max_tokens": self.settings.max_output_tokens,
+                "system": system,
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": document_block, "cache_control": {"type": "ephemeral"}},
+                            {"type": "text", "text": task},
+                        ],
+                    }
+                ],
+                "output_config": {"format": {"type": "json_schema", "schema": schema}},
+            }
+            requests.append(GroupRequest(criterion_ids=[c.id for c in group], body=body))
+        return requests, warnings
+
+    async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
+        requests, warnings = self.build_requests(document, rubric)
         limit = asyncio.Semaphore(self.settings.concurrency)
 
-        async def run(i: int) -> tuple[GradingAnswer | None, Usage, str | None]:
-            document_block, note = prompts[i]
+        async def run(request: GroupRequest) -> GroupOutcome:
             async with limit:
-                return await self._grade_group(client, system, document_block, note, schema, groups[i], rubric.grades)
+                return await self.run_request(request, rubric.grades)
 
         # The first call writes the cache entry; the rest fan out only once it exists.
-        results = [await run(0)]
-        results += await asyncio.gather(*(run(i) for i in range(1, len(groups))))
+        outcomes = [await run(requests[0])]
+        outcomes += await asyncio.gather(*(run(r) for r in requests[1:]))
+        return self.merge(requests, outcomes, warnings)
 
-        for group, (answer, usage, failure) in zip(groups, results, strict=True):
-            grading.usage += usage
-            if answer is None:
-                grading.failures += [CriterionFailure(criterion_id=c.id, reason=failure or "") for c in group]
+    def merge(
+        self,
+        requests: list[GroupRequest],
+        outcomes: list[GroupOutcome],
+        warnings: list[ReviewWarning],
+        *,
+        discounts: list[float] | None = None,
+    ) -> RawGrading:
+        """One document's grading from its groups' outcomes; cost from the price table, each outcome at
+        its own discount (message batches bill at half price)."""
+        grading = RawGrading(model=self.model, prompt_version=GRADING_PROMPT, warnings=list(warnings))
+        for request, outcome in zip(requests, outcomes, strict=True):
+            grading.usage += outcome.usage
+            if outcome.answer is None:
+                grading.failures += [
+                    CriterionFailure(criterion_id=cid, reason=outcome.failure or "") for cid in request.criterion_ids
+                ]
                 continue
-            grading.findings += answer.findings
-            grading.injection_reports += answer.injection_attempts
-            grading.vendor_name = grading.vendor_name or answer.vendor_name
-        cost = estimate_cost(grading.usage, self.model, self.settings)
-        grading.usage.estimated_cost_usd = cost or 0.0
+            grading.findings += outcome.answer.findings
+            grading.injection_reports += outcome.answer.injection_attempts
+            grading.vendor_name = grading.vendor_name or outcome.answer.vendor_name
+        discounts = discounts or [1.0] * len(outcomes)
+        costs = [estimate_cost(o.usage, self.model, self.settings) for o in outcomes]
+        cost = None if any(c is None for c in costs) else sum(c * d for c, d in zip(costs, discounts, strict=True))
+        grading.usage.estimated_cost_usd = round(cost or 0.0, 6)
         if cost is None:
             grading.warnings.append(
                 ReviewWarning(
@@ -176,7 +227,7 @@ class AnthropicBackend:
         return grading
 
     def _document_prompts(
-        self, document: Document, groups: list[list[Criterion]], grading: RawGrading
+        self, document: Document, groups: list[list[Criterion]], warnings: list[ReviewWarning]
     ) -> list[tuple[str, str]]:
         """Per group: the document block and a note for the task. The whole page-marked document for
         all groups when it fits the token budget; otherwise each group's own excerpts."""
@@ -191,7 +242,7 @@ class AnthropicBackend:
             selected = select_passages(group, passages, index, self.settings.excerpt_passages_per_criterion)
             prompts.append((render_excerpts(document, selected, passages), note))
         sent = sum(estimate_tokens(block) for block, _ in prompts)
-        grading.warnings.append(
+        warnings.append(
             ReviewWarning(
                 code="excerpts_only",
                 message=f"the document (~{whole_tokens:,} tokens) exceeds the budget of "
@@ -201,33 +252,11 @@ class AnthropicBackend:
         )
         return prompts
 
-    async def _grade_group(
-        self,
-        client: anthropic.AsyncAnthropic,
-        system: str,
-        document_block: str,
-        note: str,
-        schema: dict[str, Any],
-        group: list[Criterion],
-        allowed_grades: list[Grade],
-    ) -> tuple[GradingAnswer | None, Usage, str | None]:
-        expected = [c.id for c in group]
+    async def run_request(self, request: GroupRequest, allowed_grades: list[Grade]) -> "GroupOutcome":
+        """Send one group's request, asking again (bounded) while the answer is invalid."""
+        client = self.client
+        expected = request.criterion_ids
         usage = Usage()
-        request = {
-            "model": self.model,
-            "max_tokens": self.settings.max_output_tokens,
-            "system": system,
-            "messages": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "text", "text": document_block, "cache_control": {"type": "ephemeral"}},
-                        {"type": "text", "text": f"{note}\n\n{render_task(group)}" if note else render_task(group)},
-                    ],
-                }
-            ],
-            "output_config": {"format": {"type": "json_schema", "schema": schema}},
-        }
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.settings.answer_attempts),
@@ -236,7 +265,7 @@ class AnthropicBackend:
                 reraise=False,
             ):
                 with attempt:
-                    message = await client.messages.create(**request)
+                    message = await client.messages.create(**request.body)
                     usage += usage_of(message)
                     try:
                         answer = validate_answer(message, expected, allowed_grades)
@@ -248,18 +277,22 @@ class AnthropicBackend:
                             exc,
                         )
                         raise
-            return answer, usage, None
+            return GroupOutcome(answer=answer, usage=usage)
         except RetryError as exc:
             reason = str(exc.last_attempt.exception())
-            return None, usage, f"no valid answer after {self.settings.answer_attempts} attempts: {reason}"
+            return GroupOutcome(
+                usage=usage, failure=f"no valid answer after {self.settings.answer_attempts} attempts: {reason}"
+            )
         except anthropic.AuthenticationError:
             raise ConfigurationError(
                 "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY", code="bad_api_key"
             ) from None
         except anthropic.APIStatusError as exc:
-            return None, usage, f"Anthropic API error {exc.status_code}: {_api_error_message(exc)}"
+            return GroupOutcome(
+                usage=usage, failure=f"Anthropic API error {exc.status_code}: {_api_error_message(exc)}"
+            )
         except anthropic.APIConnectionError as exc:
-            return None, usage, f"could not reach the Anthropic API: {type(exc).__name__}"
+            return GroupOutcome(usage=usage, failure=f"could not reach the Anthropic API: {type(exc).__name__}")
 
 
 def _api_error_message(exc: anthropic.APIStatusError) -> str:

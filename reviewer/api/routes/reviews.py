@@ -1,7 +1,6 @@
 """/v1/reviews: upload a proposal, follow its review, read the report, delete it."""
 
 import asyncio
-import hashlib
 import time
 from typing import Annotated, Literal
 
@@ -11,12 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from reviewer.api.deps import CatalogDep, FilesDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
-from reviewer.documents import check_pdf_bytes, safe_file_name
-from reviewer.grading.base import resolve_backend_name
+from reviewer.api.uploads import JobTarget, enqueue, read_upload
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
 from reviewer.review import Review
-from reviewer.store import NO_MODEL, JobRecord, JobStatus, NewJob
+from reviewer.store import JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
@@ -24,14 +22,7 @@ FINISHED = {JobStatus.DONE, JobStatus.FAILED}
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 413, 415, 422)}
 
 
-async def _read_upload(file: UploadFile, max_bytes: int) -> bytes:
-    data = await file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ApiError(413, "too_large", f"the file is over the limit of {max_bytes / 1_048_576:.1f} MB")
-    return data
-
-
-async def _wait_until_finished(store, job: JobRecord, seconds: float) -> JobRecord:
+async def wait_until_finished(store, job: JobRecord, seconds: float) -> JobRecord:
     deadline = time.monotonic() + seconds
     while job.status not in FINISHED and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -68,49 +59,27 @@ async def create_review(
     wait: Annotated[bool, Query(description="answer when the review is done (bounded wait)")] = False,
     timeout: Annotated[float | None, Query(ge=0, description="seconds to wait at most")] = None,
 ) -> JSONResponse:
-    data = await _read_upload(file, settings.ingest.max_file_bytes)
-    check_pdf_bytes(data, settings.ingest)
-    rubric_name, chosen = catalog.resolve(rubric)
-    backend_name = resolve_backend_name(backend, settings)
-    grader = runner.backend_for(backend_name)
-    model = NO_MODEL if grader.offline else settings.model
-    sha256 = hashlib.sha256(data).hexdigest()
-
-    if not force:
-        existing = await asyncio.to_thread(store.find_same, sha256, chosen.id, chosen.version, backend_name, model)
-        if existing is not None:
-            if wait:
-                existing = await _wait_until_finished(
-                    store, existing, min(timeout or 1e9, settings.wait_timeout_seconds)
-                )
-            return (
-                _finished_response(existing, deduplicated=True)
-                if existing.status in FINISHED
-                else JSONResponse(
-                    ReviewJob.from_record(existing, deduplicated=True).model_dump(mode="json"), status_code=200
-                )
-            )
-
-    await asyncio.to_thread(files.put, sha256, data)
-    job = await asyncio.to_thread(
-        store.create,
-        NewJob(
-            file_name=safe_file_name(file.filename or "proposal.pdf"),
-            vendor_name=(vendor_name or "").strip() or None,
-            sha256=sha256,
-            size_bytes=len(data),
-            rubric_name=rubric_name,
-            rubric_id=chosen.id,
-            rubric_version=chosen.version,
-            backend=backend_name,
-            model=model,
-        ),
+    data = await read_upload(file, settings.ingest.max_file_bytes)
+    target = JobTarget(settings, catalog, runner, rubric, backend)
+    job, deduplicated = await enqueue(
+        data,
+        file.filename or "proposal.pdf",
+        vendor_name,
+        target,
+        force=force,
+        settings=settings,
+        store=store,
+        files=files,
+        runner=runner,
     )
-    runner.notify()
     if wait:
-        job = await _wait_until_finished(store, job, min(timeout or 1e9, settings.wait_timeout_seconds))
-        return _finished_response(job)
-    return JSONResponse(ReviewJob.from_record(job).model_dump(mode="json"), status_code=202)
+        job = await wait_until_finished(store, job, min(timeout or 1e9, settings.wait_timeout_seconds))
+    if job.status in FINISHED:
+        return _finished_response(job, deduplicated=deduplicated)
+    status = 200 if deduplicated else 202
+    return JSONResponse(
+        ReviewJob.from_record(job, deduplicated=deduplicated).model_dump(mode="json"), status_code=status
+    )
 
 
 @router.get("", response_model=ReviewPage, summary="List reviews, newest first")
@@ -120,7 +89,7 @@ async def list_reviews(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ReviewPage:
-    jobs, total = await asyncio.to_thread(store.list, status, limit, offset)
+    jobs, total = await asyncio.to_thread(store.list_jobs, status, limit, offset)
     return ReviewPage(
         items=[ReviewJob.from_record(j, with_review=False) for j in jobs], total=total, limit=limit, offset=offset
     )

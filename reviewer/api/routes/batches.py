@@ -1,0 +1,180 @@
+"""/v1/batches: every proposal of an RFP uploaded at once, reviewed under one rubric, and compared."""
+
+import asyncio
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Response, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel
+
+from reviewer.api.deps import CatalogDep, FilesDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.errors import ApiError
+from reviewer.api.schemas import ErrorResponse
+from reviewer.api.uploads import JobTarget, enqueue, read_upload
+from reviewer.bulk import default_vendor
+from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
+from reviewer.errors import ReviewerError
+from reviewer.render import comparison as render
+from reviewer.review import Review
+from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
+MAX_FILES = 100
+
+
+class BatchCounts(BaseModel):
+    total: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+
+
+class BatchStatus(BaseModel):
+    id: str
+    status: Literal["running", "done"]
+    rubric: str
+    anonymized: bool
+    counts: BatchCounts
+    items: list[BatchItem]
+    comparison: Comparison | None = None
+    downloads: dict[str, str]
+
+
+def _entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCounts]:
+    counts = {s: 0 for s in JobStatus}
+    entries = []
+    for item in record.items:
+        job = store.get(item.job_id) if item.job_id else None
+        if job is None:
+            counts[JobStatus.FAILED] += 1
+            entries.append(
+                Entry(
+                    vendor=default_vendor(item.file_name),
+                    file_name=item.file_name,
+                    error=item.error or "the review was deleted",
+                )
+            )
+            continue
+        counts[job.status] += 1
+        review = Review.model_validate_json(job.result) if job.result else None
+        vendor = job.vendor_name or (review.vendor_name if review else None) or default_vendor(item.file_name)
+        entries.append(
+            Entry(
+                vendor=vendor,
+                file_name=item.file_name,
+                review_id=job.id,
+                review=review,
+                error=f"{job.error_code}: {job.error_message}" if job.error_code else None,
+            )
+        )
+    return entries, BatchCounts(
+        total=len(record.items),
+        queued=counts[JobStatus.QUEUED],
+        running=counts[JobStatus.RUNNING],
+        done=counts[JobStatus.DONE],
+        failed=counts[JobStatus.FAILED],
+    )
+
+
+async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
+    entries, counts = await asyncio.to_thread(_entries, store, record)
+    finished = counts.queued == 0 and counts.running == 0
+    comparison = None
+    if finished:
+        if record.anonymize:
+            entries, _ = anonymize(entries)
+        comparison = build_comparison(entries, catalog.load(record.rubric_name)).model_copy(
+            update={"anonymized": record.anonymize}
+        )
+    base = f"/v1/batches/{record.id}/comparison"
+    return BatchStatus(
+        id=record.id,
+        status="done" if finished else "running",
+        rubric=record.rubric_name,
+        anonymized=record.anonymize,
+        counts=counts,
+        items=record.items,
+        comparison=comparison,
+        downloads={fmt: f"{base}.{fmt}" for fmt in ("csv", "xlsx", "html", "md")},
+    )
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=BatchStatus,
+    responses={s: {"model": ErrorResponse} for s in (401, 404, 413, 422)},
+    summary="Upload several proposals; each is reviewed, then all are compared",
+)
+async def create_batch(
+    files: list[UploadFile],
+    settings: SettingsDep,
+    store: StoreDep,
+    file_store: FilesDep,
+    runner: RunnerDep,
+    catalog: CatalogDep,
+    rubric: Annotated[str, Form()] = "default",
+    backend: Annotated[str | None, Form()] = None,
+    anonymize: Annotated[bool, Form(description="'Vendor A, B, ...' in the comparison")] = False,
+    force: Annotated[bool, Query()] = False,
+) -> JSONResponse:
+    if len(files) > MAX_FILES:
+        raise ApiError(422, "too_many_files", f"at most {MAX_FILES} files per batch")
+    target = JobTarget(settings, catalog, runner, rubric, backend)
+    items = []
+    for upload in files:
+        name = upload.filename or "proposal.pdf"
+        try:
+            data = await read_upload(upload, settings.ingest.max_file_bytes)
+            job, _ = await enqueue(
+                data, name, None, target, force=force, settings=settings, store=store, files=file_store, runner=runner
+            )
+            items.append(BatchItem(file_name=job.file_name, job_id=job.id))
+        except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
+            items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))
+    record = await asyncio.to_thread(store.create_batch, target.rubric_name, anonymize, items)
+    status = await _status(store, catalog, record)
+    return JSONResponse(status.model_dump(mode="json"), status_code=202)
+
+
+async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
+    record = await asyncio.to_thread(store.get_batch, batch_id)
+    if record is None:
+        raise ApiError(404, "not_found", f"no batch with id '{batch_id}'")
+    return record
+
+
+@router.get(
+    "/{batch_id}",
+    response_model=BatchStatus,
+    responses={404: {"model": ErrorResponse}},
+    summary="Progress, and the comparison once every review has finished",
+)
+async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep) -> BatchStatus:
+    return await _status(store, catalog, await _batch_or_404(store, batch_id))
+
+
+@router.get(
+    "/{batch_id}/comparison.{fmt}",
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    summary="The comparison as a download: csv, xlsx, html or md",
+)
+async def download_comparison(
+    batch_id: str, fmt: Literal["csv", "xlsx", "html", "md"], store: StoreDep, catalog: CatalogDep
+) -> Response:
+    status = await _status(store, catalog, await _batch_or_404(store, batch_id))
+    if status.comparison is None:
+        raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
+    c = status.comparison
+    disposition = {"Content-Disposition": f'attachment; filename="comparison-{batch_id}.{fmt}"'}
+    if fmt == "csv":
+        return PlainTextResponse(render.to_csv(c), media_type="text/csv; charset=utf-8", headers=disposition)
+    if fmt == "md":
+        return PlainTextResponse(render.to_markdown(c), media_type="text/markdown; charset=utf-8", headers=disposition)
+    if fmt == "html":
+        return HTMLResponse(render.to_html(c))
+    xlsx = await asyncio.to_thread(render.to_xlsx, c)
+    return Response(
+        xlsx, headers=disposition, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
