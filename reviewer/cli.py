@@ -24,7 +24,9 @@ from reviewer.output import write_atomically
 from reviewer.pipeline import review_document
 from reviewer.progress import Progress
 from reviewer.render.evaluation import render_eval_table
+from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
+from reviewer.render.slack import summary_blocks, summary_text
 from reviewer.review import Review
 from reviewer.rubric import RubricCatalog, bundled_rubric_names, load_rubric
 
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--rubric", default=None, help="bundled rubric name or path to a YAML/TOML rubric")
     review.add_argument("--backend", default=None, help="anthropic | offline (default: anthropic if a key is set)")
     review.add_argument("--model", default=None, help="model for the anthropic backend (default from settings)")
-    review.add_argument("--format", choices=["json", "markdown"], default="markdown")
+    review.add_argument("--format", choices=["json", "markdown", "html", "slack"], default="markdown")
     review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     review.add_argument("--password", default=None, help="password of an encrypted PDF")
 
@@ -65,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes (they share the job store)")
     serve.add_argument("--no-auth", action="store_true", help="allow requests without an API key (local use only)")
+
+    slack = sub.add_parser("slack", help="run only the Slack bot (POST /slack/events) and the review workers")
+    slack.add_argument("--host", default="127.0.0.1")
+    slack.add_argument("--port", type=int, default=3000)
 
     bulk = sub.add_parser("bulk", help="review every proposal of an RFP and compare the vendors")
     bulk.add_argument("paths", nargs="+", type=Path, help="folders, zip files or PDF files")
@@ -106,7 +112,17 @@ def _review(args: argparse.Namespace) -> int:
         raise BadInputError(f"{args.file}: cannot read file ({exc.strerror})", code="unreadable_file") from None
     document = read_pdf(data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password)
     review = asyncio.run(review_document(document, rubric, backend))
-    text = review.model_dump_json(indent=2) if args.format == "json" else render_markdown(review)
+    renderers = {
+        "json": lambda r: r.model_dump_json(indent=2),
+        "markdown": render_markdown,
+        "html": render_html,
+        "slack": lambda r: json.dumps(
+            {"text": summary_text(r), "blocks": summary_blocks(r, None, settings.public_base_url)},
+            indent=2,
+            ensure_ascii=False,
+        ),
+    }
+    text = renderers[args.format](review)
     if args.output:
         write_atomically(args.output, text if text.endswith("\n") else text + "\n")
         print(f"reviewer: wrote {args.output}", file=sys.stderr)
@@ -254,6 +270,18 @@ def _bulk(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
+def _slack(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _load_settings()
+    if not settings.slack_enabled:
+        raise BadInputError(
+            "the Slack bot needs REVIEWER_SLACK_BOT_TOKEN and REVIEWER_SLACK_SIGNING_SECRET", code="missing_slack"
+        )
+    uvicorn.run("reviewer.api.app:create_slack_app", factory=True, host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(Review.model_json_schema(), indent=2))
     return EXIT_OK
@@ -275,6 +303,7 @@ COMMANDS = {
     "eval": _eval,
     "bulk": _bulk,
     "serve": _serve,
+    "slack": _slack,
     "schema": _schema,
     "rubrics": _rubrics,
 }

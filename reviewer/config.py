@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     wait_timeout_seconds: float = Field(default=120.0, ge=0)
     public_base_url: str = "http://127.0.0.1:8000"
 
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_rubric: str = "default"
+    slack_review_timeout_seconds: float = Field(default=1800.0, gt=0)
+
     @field_validator("anthropic_api_key")
     @classmethod
     def _refuse_placeholder_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -84,7 +90,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("database_url", "rubrics_dir", "anthropic_base_url", mode="before")
+    @field_validator(
+        "database_url", "rubrics_dir", "anthropic_base_url", "slack_bot_token", "slack_signing_secret", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -106,6 +114,10 @@ class Settings(BaseSettings):
             if key.get_secret_value().strip().lower() in PLACEHOLDER_KEYS or len(key.get_secret_value()) < 16:
                 raise ValueError("API keys must be at least 16 characters and not a placeholder")
         return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
 
     @property
     def resolved_database_url(self) -> str:

@@ -202,6 +202,19 @@ class JobStore:
             row = conn.execute(query).mappings().first()
         return JobRecord(**row) if row else None
 
+    def find_by_prefix(self, prefix: str, limit: int = 2) -> list[JobRecord]:
+        """Jobs whose id starts with `prefix` (hex only), newest first: short ids people can type."""
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(reviews)
+                .where(reviews.c.id.startswith(prefix))
+                .order_by(reviews.c.created_at.desc())
+                .limit(limit)
+            ).mappings()
+            return [JobRecord(**row) for row in rows]
+
     def statuses(self, job_ids: list[str]) -> dict[str, JobStatus]:
         """Current status of each job that still exists (deleted jobs are absent)."""
         found: dict[str, JobStatus] = {}

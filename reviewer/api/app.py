@@ -33,8 +33,17 @@ def configure_logging() -> None:
         logger.setLevel(logging.INFO)
 
 
+def create_slack_app() -> FastAPI:
+    """The Slack bot alone (`reviewer slack`): /slack/events, the health checks and the review workers."""
+    return create_app(api_routes=False)
+
+
 def create_app(
-    settings: Settings | None = None, *, backend_factory: BackendFactory = create_backend, run_workers: bool = True
+    settings: Settings | None = None,
+    *,
+    backend_factory: BackendFactory = create_backend,
+    run_workers: bool = True,
+    api_routes: bool = True,
 ) -> FastAPI:
     settings = settings or Settings()
     configure_logging()
@@ -90,8 +99,26 @@ def create_app(
         return response
 
     app.include_router(health.router)
-    protected = [Depends(require_api_key)]
-    app.include_router(reviews.router, dependencies=protected)
-    app.include_router(rubrics.router, dependencies=protected)
-    app.include_router(batches.router, dependencies=protected)
+    if api_routes:
+        protected = [Depends(require_api_key)]
+        app.include_router(reviews.router, dependencies=protected)
+        app.include_router(rubrics.router, dependencies=protected)
+        app.include_router(batches.router, dependencies=protected)
+    if settings.slack_enabled:
+        mount_slack(app)
     return app
+
+
+def mount_slack(app: FastAPI) -> None:
+    """POST /slack/events: Slack events and slash commands, verified by Bolt with the signing secret."""
+    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+    from reviewer.slack.bot import SlackBot
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request):
+        state = request.app.state
+        if not hasattr(state, "slack_handler"):
+            state.slack_bot = SlackBot(state.settings, state.store, state.files, state.runner, state.catalog)
+            state.slack_handler = AsyncSlackRequestHandler(state.slack_bot.app)
+        return await state.slack_handler.handle(request)

@@ -1,0 +1,171 @@
+"""Slack Block Kit messages: pure functions of reviews. Kept within Slack's limits (50 blocks a message,
+3,000 characters a section, 150 a header); a long review degrades to fewer lines and a link."""
+
+from reviewer.comparison import Comparison
+from reviewer.render.markdown import VERDICT_LABELS
+from reviewer.review import Finding, Grade, Review
+from reviewer.store import JobRecord
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_REASON = 160
+MAX_RED_FLAGS = 5
+MAX_QUESTIONS = 8
+EMOJI = {
+    Grade.MET: ":white_check_mark:",
+    Grade.PARTIAL: ":large_yellow_circle:",
+    Grade.MISSING: ":white_circle:",
+    Grade.RED_FLAG: ":triangular_flag_on_post:",
+    None: ":no_entry:",
+}
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _section(text: str) -> dict:
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _clip(text, MAX_SECTION) if "\n" not in text else text[:MAX_SECTION]},
+    }
+
+
+def _packed(lines: list[str], title: str) -> list[dict]:
+    """Lines packed into as few sections as fit, each under the section limit."""
+    blocks, current = [], f"*{title}*"
+    for line in lines:
+        line = line[: MAX_SECTION - len(title) - 10]
+        if len(current) + 1 + len(line) > MAX_SECTION:
+            blocks.append(_section(current))
+            current = line
+        else:
+            current += "\n" + line
+    blocks.append(_section(current))
+    return blocks
+
+
+def _reason(f: Finding) -> str:
+    return _escape(_clip(f.error or f.rationale or "", MAX_REASON))
+
+
+def report_url(base_url: str, review_id: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/reviews/{review_id}/report?format=html"
+
+
+def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list[dict]:
+    """The summary of one review; without a stored review id (a CLI preview) there is no report link."""
+    title = review.vendor_name or review.document.file_name
+    score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(f"Proposal review: {title}", MAX_HEADER)}},
+        _section(
+            f"*Score* {score}{'' if review.score_complete else ' (incomplete)'}  ·  "
+            f"*Verdict* {VERDICT_LABELS[review.verdict.value]}  ·  *Red flags* {review.red_flag_count}  ·  "
+            f"*Unsupported* {review.unsupported_count}"
+        ),
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": _clip(
+                        f"{_escape(review.document.file_name)} · {review.document.pages} pages · rubric "
+                        f"{_escape(review.rubric.title)} v{_escape(review.rubric.version)} · "
+                        + (
+                            "offline grader (no language model): triage only"
+                            if review.offline
+                            else f"{review.backend} {review.model or ''}"
+                        ),
+                        300,
+                    ),
+                }
+            ],
+        },
+        {"type": "divider"},
+    ]
+    lines = [f"{EMOJI[f.grade]} *{_escape(f.title)}*: {_reason(f)}" for f in review.findings]
+    blocks += _packed(lines, "Criteria")
+
+    red = [f for f in review.findings if f.grade is Grade.RED_FLAG]
+    if red:
+        red_lines = []
+        for f in red[:MAX_RED_FLAGS]:
+            cited = f.verified_citations[0] if f.verified_citations else None
+            where = f" (p. {cited.page}: “{_escape(_clip(cited.quote, 140))}”)" if cited else ""
+            red_lines.append(f"• *{_escape(f.title)}*{where}")
+        if len(red) > MAX_RED_FLAGS:
+            red_lines.append(f"…and {len(red) - MAX_RED_FLAGS} more in the full report")
+        blocks += _packed(red_lines, ":triangular_flag_on_post: Red flags")
+
+    questions = [f for f in review.findings if f.clarification_question]
+    if questions:
+        q_lines = [
+            f"{i}. {_escape(_clip(f.clarification_question, 280))}" for i, f in enumerate(questions[:MAX_QUESTIONS], 1)
+        ]
+        if len(questions) > MAX_QUESTIONS:
+            q_lines.append(f"…and {len(questions) - MAX_QUESTIONS} more in the full report")
+        blocks += _packed(q_lines, "Questions to send the vendor")
+
+    link = (
+        f"<{report_url(base_url, review_id)}|Full report> · review id `{review_id}`"
+        if review_id
+        else "Preview: the full report link appears once the review is stored by the service."
+    )
+    tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": link}]}]
+    if len(blocks) + len(tail) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - len(tail) - 1], _section("_More in the full report._")]
+    return blocks + tail
+
+
+def summary_text(review: Review) -> str:
+    """The plain-text fallback Slack shows in notifications."""
+    score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
+    return f"Review of {review.vendor_name or review.document.file_name}: {score}, {review.red_flag_count} red flags"
+
+
+def list_blocks(jobs: list[JobRecord]) -> list[dict]:
+    if not jobs:
+        return [_section("No reviews yet. Share a PDF in a channel I'm in, or send me one.")]
+    lines = []
+    for job in jobs:
+        lines.append(
+            f"`{job.id[:8]}` {_escape(job.vendor_name or job.file_name)} · {job.status.value}"
+            + (f" · {job.error_code}" if job.error_code else "")
+        )
+    return _packed(lines, "Recent reviews")
+
+
+def comparison_blocks(comparison: Comparison) -> list[dict]:
+    header = " ".join(f"`{i + 1}`" for i in range(len(comparison.criteria)))
+    lines = ["Criteria: " + ", ".join(f"`{i + 1}` {_escape(c.title)}" for i, c in enumerate(comparison.criteria))]
+    for row in comparison.rows:
+        if row.status != "done":
+            lines.append(f"— *{_escape(row.vendor)}*: no review ({_escape(row.error or '')})")
+            continue
+        rank = f"{row.rank}{'=' if row.tied else ''}"
+        grades = " ".join(EMOJI[row.grades.get(c.id)] for c in comparison.criteria)
+        lines.append(
+            f"{rank}. *{_escape(row.vendor)}* {row.overall_score:.0f}/100, {row.red_flags} red flags\n{grades}"
+        )
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": "Vendor comparison"}},
+        *_packed(lines, f"{_escape(comparison.rubric_title)} ({header})"),
+    ][:MAX_BLOCKS]
+
+
+HELP = (
+    "*/review help*: this help\n*/review list*: recent reviews\n*/review <id>*: the summary of one review "
+    "(the first 6+ characters of its id are enough)\n*/review compare <id> <id> ...*: a compact comparison\n"
+    "Share a PDF proposal in a channel I'm in (or send it to me) and I'll reply in its thread with the review."
+)
+
+
+def help_blocks() -> list[dict]:
+    return [_section(HELP)]

@@ -1,0 +1,204 @@
+"""Slack bot: a PDF shared where the bot is gets reviewed and summarised in the file's thread; `/review`
+lists, shows and compares reviews. Requests are verified with the signing secret by Bolt; Slack's Web
+API is reached at `REVIEWER_SLACK_API_BASE_URL`, so tests can stand a fake in for it."""
+
+import asyncio
+import logging
+import time
+
+import httpx2
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from reviewer.api.uploads import JobTarget, enqueue
+from reviewer.comparison import Entry, build_comparison
+from reviewer.config import Settings
+from reviewer.documents import PDF_MAGIC
+from reviewer.errors import ReviewerError
+from reviewer.jobs import JobRunner
+from reviewer.render.slack import comparison_blocks, help_blocks, list_blocks, summary_blocks, summary_text
+from reviewer.review import Review
+from reviewer.rubric import RubricCatalog
+from reviewer.store import FileStore, JobRecord, JobStatus, JobStore
+
+log = logging.getLogger(__name__)
+FINISHED = {JobStatus.DONE, JobStatus.FAILED}
+
+
+class SlackBot:
+    def __init__(
+        self, settings: Settings, store: JobStore, files: FileStore, runner: JobRunner, catalog: RubricCatalog
+    ) -> None:
+        self.settings, self.store, self.files, self.runner, self.catalog = settings, store, files, runner, catalog
+        token = settings.slack_bot_token.get_secret_value()
+        self.token = token
+        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_base_url)
+        self.app = AsyncApp(  # the token reaches Bolt through the client
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            client=self.client,
+            process_before_response=False,
+        )
+        self.app.event("message")(self.on_message)
+        self.app.command("/review")(self.on_command)
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- files shared in channels or sent to the bot -------------------------------------------------
+
+    async def on_message(self, event: dict, say) -> None:
+        if event.get("bot_id") or not event.get("files"):
+            return
+        thread = event.get("thread_ts") or event["ts"]
+        channel = event["channel"]
+        for shared in event["files"]:
+            task = asyncio.create_task(self.review_file(shared["id"], channel, thread))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def reply(self, channel: str, thread: str, text: str, blocks: list[dict] | None = None) -> None:
+        await self.client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=blocks)
+
+    async def review_file(self, file_id: str, channel: str, thread: str) -> None:
+        try:
+            info = (await self.client.files_info(file=file_id))["file"]
+            name = info.get("name") or "proposal.pdf"
+            limit = self.settings.ingest.max_file_bytes
+            if info.get("filetype") != "pdf" and info.get("mimetype") != "application/pdf":
+                await self.reply(channel, thread, f"I can only review PDF proposals; *{name}* is not a PDF.")
+                return
+            if int(info.get("size") or 0) > limit:
+                await self.reply(
+                    channel,
+                    thread,
+                    f"*{name}* is {int(info['size']) / 1_048_576:.1f} MB; I review "
+                    f"files up to {limit / 1_048_576:.0f} MB.",
+                )
+                return
+            data = await self.download(info["url_private_download"], limit)
+            if data is None or PDF_MAGIC not in data[:1024]:
+                await self.reply(channel, thread, f"*{name}* does not look like a PDF inside, so I can't review it.")
+                return
+            target = JobTarget(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
+            job, _ = await enqueue(
+                data,
+                name,
+                None,
+                target,
+                force=False,
+                settings=self.settings,
+                store=self.store,
+                files=self.files,
+                runner=self.runner,
+            )
+            if job.status not in FINISHED:
+                await self.reply(
+                    channel, thread, f"Reviewing *{name}* against {target.rubric.title}; I'll post the summary here."
+                )
+            job = await self.wait(job)
+            await self.post_outcome(channel, thread, job)
+        except ReviewerError as exc:
+            await self.reply(channel, thread, f"I couldn't review this file: {exc.message}.")
+        except Exception:
+            log.exception("reviewing a Slack file failed")
+            await self.reply(channel, thread, "Something went wrong while reviewing this file; the team has the logs.")
+
+    async def download(self, url: str, limit: int) -> bytes | None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with (
+            httpx2.AsyncClient(follow_redirects=True, timeout=60) as http,
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code != 200:
+                return None
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+    async def wait(self, job: JobRecord) -> JobRecord:
+        deadline = time.monotonic() + self.settings.slack_review_timeout_seconds
+        while job.status not in FINISHED and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            job = await asyncio.to_thread(self.store.get, job.id) or job
+        return job
+
+    async def post_outcome(self, channel: str, thread: str, job: JobRecord) -> None:
+        if job.status is JobStatus.DONE and job.result:
+            review = Review.model_validate_json(job.result)
+            await self.reply(
+                channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
+            )
+        elif job.status is JobStatus.FAILED:
+            await self.reply(channel, thread, f"The review of *{job.file_name}* failed: {job.error_message}.")
+        else:
+            await self.reply(
+                channel,
+                thread,
+                f"The review of *{job.file_name}* is taking long; `/review {job.id[:8]}` will show it when it is done.",
+            )
+
+    # --- /review ------------------------------------------------------------------------------------
+
+    async def on_command(self, ack, command: dict) -> None:
+        words = (command.get("text") or "").split()
+        verb = words[0].lower() if words else "help"
+        if verb == "help":
+            await ack(blocks=help_blocks(), text="How to use /review")
+        elif verb == "list":
+            jobs, _ = await asyncio.to_thread(self.store.list_jobs, None, 10, 0)
+            await ack(blocks=list_blocks(jobs), text="Recent reviews")
+        elif verb == "compare":
+            await self.compare(ack, words[1:])
+        else:
+            await self.show(ack, words[0])
+
+    async def _find(self, prefix: str) -> JobRecord | str:
+        if len(prefix) < 6:
+            return f"`{prefix}` is too short; give at least 6 characters of a review id."
+        matches = await asyncio.to_thread(self.store.find_by_prefix, prefix.lower())
+        if not matches:
+            return f"No review with an id starting `{prefix}`."
+        if len(matches) > 1:
+            return f"`{prefix}` matches several reviews; give more of the id."
+        return matches[0]
+
+    async def show(self, ack, prefix: str) -> None:
+        job = await self._find(prefix)
+        if isinstance(job, str):
+            await ack(text=job)
+        elif job.status is JobStatus.DONE and job.result:
+            review = Review.model_validate_json(job.result)
+            await ack(blocks=summary_blocks(review, job.id, self.settings.public_base_url), text=summary_text(review))
+        else:
+            reason = f": {job.error_message}" if job.error_message else ""
+            await ack(text=f"Review `{job.id[:8]}` of *{job.file_name}* is {job.status.value}{reason}.")
+
+    async def compare(self, ack, prefixes: list[str]) -> None:
+        if len(prefixes) < 2:
+            await ack(text="Give at least two review ids: `/review compare <id> <id> ...`")
+            return
+        entries, rubric_ids = [], set()
+        for prefix in prefixes:
+            job = await self._find(prefix)
+            if isinstance(job, str):
+                await ack(text=job)
+                return
+            review = Review.model_validate_json(job.result) if job.result else None
+            if review:
+                rubric_ids.add(review.rubric.id)
+            entries.append(
+                Entry(
+                    vendor=job.vendor_name or (review.vendor_name if review else None) or job.file_name,
+                    file_name=job.file_name,
+                    review_id=job.id,
+                    review=review,
+                    error=None if review else f"review {job.status.value}",
+                )
+            )
+        if len(rubric_ids) > 1:
+            await ack(text="These reviews use different rubrics and cannot be compared.")
+            return
+        rubric = self.catalog.load(next(iter(rubric_ids)) if rubric_ids else self.settings.slack_rubric)
+        await ack(blocks=comparison_blocks(build_comparison(entries, rubric)), text="Vendor comparison")

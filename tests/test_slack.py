@@ -1,0 +1,176 @@
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reviewer.api.app import create_app
+from reviewer.config import Settings
+from reviewer.grading.base import create_backend
+from tests.fake_slack import FakeSlack
+from tests.test_api import ExplodingBackend
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TOKEN, SECRET = "xoxb-test-token", "slack-signing-secret"
+
+
+def signed(body: bytes, secret: str = SECRET, at: float | None = None) -> dict:
+    ts = str(int(at if at is not None else time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def event_body(file_ids: list[str], ts: str = "1700000000.000100") -> bytes:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{ts}",
+            "event_time": 1700000000,
+            "event": {
+                "type": "message",
+                "subtype": "file_share",
+                "channel": "C1",
+                "user": "U1",
+                "ts": ts,
+                "text": "",
+                "files": [{"id": f} for f in file_ids],
+            },
+        }
+    ).encode()
+
+
+def post_event(client, body: bytes):
+    return client.post("/slack/events", content=body, headers={**signed(body), "Content-Type": "application/json"})
+
+
+def command(client, text: str):
+    body = urlencode(
+        {
+            "command": "/review",
+            "text": text,
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "response_url": "https://hooks.invalid/x",
+            "trigger_id": "t1",
+        }
+    ).encode()
+    return client.post(
+        "/slack/events", content=body, headers={**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+
+def wait_for_posts(slack: FakeSlack, count: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(slack.posted) >= count:
+            return slack.posted
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} messages, got {slack.posted}")
+
+
+@pytest.fixture
+def slack():
+    with FakeSlack(TOKEN) as fake:
+        yield fake
+
+
+def app_client(tmp_path, slack, factory=create_backend, **overrides) -> TestClient:
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        api_keys=["api-key-0123456789abcdef"],
+        job_poll_seconds=0.05,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_base_url=f"{slack.url}/api/",
+        public_base_url="https://reviewer.example.com",
+        **overrides,
+    )
+    return TestClient(create_app(settings, backend_factory=factory))
+
+
+def test_forged_or_stale_requests_are_refused(tmp_path, slack):
+    with app_client(tmp_path, slack) as client:
+        body = event_body(["F1"])
+        forged = client.post(
+            "/slack/events", content=body, headers={**signed(body, secret="wrong"), "Content-Type": "application/json"}
+        )
+        stale = client.post(
+            "/slack/events",
+            content=body,
+            headers={**signed(body, at=time.time() - 600), "Content-Type": "application/json"},
+        )
+        assert forged.status_code == 401 and stale.status_code == 401
+        time.sleep(0.2)
+        assert slack.posted == [] and slack.downloads == []
+
+
+def test_a_shared_pdf_is_acknowledged_then_summarised_in_its_thread(tmp_path, slack):
+    slack.add_file("F1", "helix_systems.pdf", (SAMPLES / "helix_systems.pdf").read_bytes())
+    with app_client(tmp_path, slack) as client:
+        started = time.monotonic()
+        response = post_event(client, event_body(["F1"]))
+        assert response.status_code == 200 and time.monotonic() - started < 3
+        acknowledgement, summary = wait_for_posts(slack, 2)
+    assert acknowledgement["thread_ts"] == summary["thread_ts"] == "1700000000.000100"
+    assert acknowledgement["channel"] == "C1" and "Reviewing *helix_systems.pdf*" in acknowledgement["text"]
+    blocks = summary["blocks"]
+    assert blocks[0]["type"] == "header" and "helix_systems.pdf" in blocks[0]["text"]["text"]
+    text = json.dumps(blocks)
+    assert "Score" in text and "offline grader" in text
+    assert "https://reviewer.example.com/v1/reviews/" in text and "format=html" in text
+    assert slack.downloads == ["F1"]
+
+
+def test_a_file_that_is_not_a_pdf_gets_a_polite_reply_and_no_download(tmp_path, slack):
+    slack.add_file("F2", "notes.txt", b"just some notes", filetype="text")
+    slack.add_file("F3", "huge.pdf", b"%PDF-1.7", size=500 * 1024 * 1024)
+    slack.add_file("F4", "fake.pdf", b"PK\x03\x04 actually a zip")
+    with app_client(tmp_path, slack) as client:
+        post_event(client, event_body(["F2", "F3", "F4"]))
+        posts = wait_for_posts(slack, 3)
+    texts = sorted(p["text"] for p in posts)
+    assert any("not a PDF" in t and "notes.txt" in t for t in texts)
+    assert any("huge.pdf" in t and "MB" in t for t in texts)
+    assert any("fake.pdf" in t and "does not look like a PDF" in t for t in texts)
+    assert slack.downloads == ["F4"]
+    assert all(p["thread_ts"] == "1700000000.000100" for p in posts)
+
+
+def test_a_failed_review_is_reported_in_the_thread_never_silence(tmp_path, slack):
+    slack.add_file("F5", "coral.pdf", (SAMPLES / "coral_data.pdf").read_bytes())
+    with app_client(tmp_path, slack, factory=lambda name, s: ExplodingBackend()) as client:
+        post_event(client, event_body(["F5"]))
+        posts = wait_for_posts(slack, 2)
+    assert "failed" in posts[-1]["text"] and "coral.pdf" in posts[-1]["text"]
+
+
+def test_slash_commands_help_list_show_and_compare(tmp_path, slack):
+    with app_client(tmp_path, slack) as client:
+        headers = {"Authorization": "Bearer api-key-0123456789abcdef"}
+        ids = []
+        for name in ("coral_data.pdf", "quanta_labs.pdf"):
+            done = client.post(
+                "/v1/reviews?wait=true",
+                headers=headers,
+                files={"file": (name, (SAMPLES / name).read_bytes(), "application/pdf")},
+            ).json()
+            ids.append(done["id"])
+        assert "/review list" in json.dumps(command(client, "help").json())
+        listing = json.dumps(command(client, "list").json())
+        assert ids[0][:8] in listing and "quanta_labs.pdf" in listing
+        shown = command(client, ids[0][:8]).json()
+        assert shown["blocks"][0]["type"] == "header" and "coral_data.pdf" in shown["blocks"][0]["text"]["text"]
+        compared = json.dumps(command(client, f"compare {ids[0][:8]} {ids[1][:8]}").json())
+        assert "Vendor comparison" in compared and "coral_data.pdf" in compared and "quanta_labs.pdf" in compared
+        assert "No review" in command(client, "abcdef12").text  # a text-only answer comes back as plain text
+        assert "too short" in command(client, "abc").text
+        assert "at least two" in command(client, f"compare {ids[0][:8]}").text
