@@ -235,48 +235,21 @@ class JobStore:
             ).mappings()
             return [JobRecord(**row) for row in rows], total
 
-    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int) -> JobRecord | None:
-        """Atomically take the oldest queued job, or a running one whose lease expired (its worker died).
-        The guarded UPDATE makes a race between processes harmless: only one of them matches."""
-        now = time.time()
-        claimable = and_(
-            reviews.c.attempts < max_attempts,
-            or_(
-                reviews.c.status == JobStatus.QUEUED.value,
-                and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
-            ),
-        )
-        with self.engine.begin() as conn:
-            candidate = conn.execute(
-                select(reviews.c.id).where(claimable).order_by(reviews.c.created_at).limit(1)
-            ).scalar_one_or_none()
-            if candidate is None:
-                return None
-            claimed = conn.execute(
-                update(reviews)
-                .where(reviews.c.id == candidate, claimable)
-                .values(
-                    status=JobStatus.RUNNING.value,
-                    claimed_by=worker_id,
-                    lease_until=now + lease_seconds,
-                    started_at=now,
-                    updated_at=now,
-                    attempts=reviews.c.attempts + 1,
-                )
-            ).rowcount
-        return self.get(candidate) if claimed == 1 else None
-
-    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
-        """Take one particular job if it is queued or its lease expired (used by message-batch runs)."""
-        now = time.time()
-        claimable = or_(
+    @staticmethod
+    def _claimable(now: float):
+        """Queued, or running under a lease that expired (its worker died)."""
+        return or_(
             reviews.c.status == JobStatus.QUEUED.value,
             and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
         )
+
+    def _take(self, job_id: str, worker_id: str, lease_seconds: float, *conditions: object) -> JobRecord | None:
+        """The guarded UPDATE that makes a claim atomic: of two racing claimers only one matches."""
+        now = time.time()
         with self.engine.begin() as conn:
             claimed = conn.execute(
                 update(reviews)
-                .where(reviews.c.id == job_id, claimable)
+                .where(reviews.c.id == job_id, self._claimable(now), *conditions)
                 .values(
                     status=JobStatus.RUNNING.value,
                     claimed_by=worker_id,
@@ -288,19 +261,34 @@ class JobStore:
             ).rowcount
         return self.get(job_id) if claimed == 1 else None
 
+    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int) -> JobRecord | None:
+        """Atomically take the oldest claimable job that has attempts left."""
+        under_limit = reviews.c.attempts < max_attempts
+        for _ in range(3):  # another process may take the candidate first; then try the next one
+            with self.engine.connect() as conn:
+                candidate = conn.execute(
+                    select(reviews.c.id)
+                    .where(under_limit, self._claimable(time.time()))
+                    .order_by(reviews.c.created_at)
+                    .limit(1)
+                ).scalar_one_or_none()
+            if candidate is None:
+                return None
+            if (job := self._take(candidate, worker_id, lease_seconds, under_limit)) is not None:
+                return job
+        return None
+
+    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
+        """Take one particular job (used by message-batch runs)."""
+        return self._take(job_id, worker_id, lease_seconds)
+
     def fail_exhausted(self, max_attempts: int) -> int:
         """Jobs whose worker died on every attempt are failed, not retried for ever."""
         now = time.time()
         with self.engine.begin() as conn:
             return conn.execute(
                 update(reviews)
-                .where(
-                    reviews.c.attempts >= max_attempts,
-                    or_(
-                        reviews.c.status == JobStatus.QUEUED.value,
-                        and_(reviews.c.status == JobStatus.RUNNING.value, reviews.c.lease_until < now),
-                    ),
-                )
+                .where(reviews.c.attempts >= max_attempts, self._claimable(now))
                 .values(
                     status=JobStatus.FAILED.value,
                     error_code="worker_died",
