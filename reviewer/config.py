@@ -81,7 +81,6 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
     slack_rubric: str = "default"
-    slack_review_timeout_seconds: float = Field(default=1800.0, gt=0)
 
     @field_validator("anthropic_api_key")
     @classmethod

@@ -83,6 +83,29 @@ batches = Table(
 )
 
 
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("job_id", String(32), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),  # e.g. "slack"
+    Column("target", Text, nullable=False),  # JSON: where to post
+    Column("status", String(16), nullable=False),  # pending | sent | abandoned
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(64)),
+    Column("lease_until", Float),
+    Column("created_at", Float, nullable=False),
+)
+
+
+class Notification(BaseModel):
+    id: str
+    job_id: str
+    channel: str
+    target: dict
+    attempts: int
+
+
 class BatchItem(BaseModel):
     file_name: str
     job_id: str | None = None
@@ -398,6 +421,68 @@ class JobStore:
             anonymize=bool(row["anonymize"]),
             items=json.loads(row["items"]),
         )
+
+    def add_notification(self, job_id: str, channel: str, target: dict) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(notifications).values(
+                    id=uuid.uuid4().hex,
+                    job_id=job_id,
+                    channel=channel,
+                    target=json.dumps(target),
+                    status="pending",
+                    attempts=0,
+                    created_at=time.time(),
+                )
+            )
+
+    def claim_notifications(
+        self, channel: str, worker_id: str, lease_seconds: float, max_attempts: int = 5
+    ) -> list[tuple[Notification, JobRecord | None]]:
+        """Pending notifications whose job has finished (or was deleted), each taken by one process only."""
+        now = time.time()
+        finished = select(reviews.c.id).where(reviews.c.status.in_([JobStatus.DONE.value, JobStatus.FAILED.value]))
+        ready = and_(
+            notifications.c.channel == channel,
+            notifications.c.status == "pending",
+            or_(notifications.c.lease_until.is_(None), notifications.c.lease_until < now),
+            or_(notifications.c.job_id.in_(finished), notifications.c.job_id.not_in(select(reviews.c.id))),
+        )
+        taken = []
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(notifications).where(ready).limit(20)).mappings().all()
+            for row in rows:
+                if row["attempts"] >= max_attempts:
+                    conn.execute(
+                        update(notifications).where(notifications.c.id == row["id"]).values(status="abandoned")
+                    )
+                    continue
+                claimed = conn.execute(
+                    update(notifications)
+                    .where(notifications.c.id == row["id"], ready)
+                    .values(
+                        claimed_by=worker_id, lease_until=now + lease_seconds, attempts=notifications.c.attempts + 1
+                    )
+                ).rowcount
+                if claimed:
+                    taken.append(
+                        Notification(
+                            id=row["id"],
+                            job_id=row["job_id"],
+                            channel=row["channel"],
+                            target=json.loads(row["target"]),
+                            attempts=row["attempts"] + 1,
+                        )
+                    )
+        return [(n, self.get(n.job_id)) for n in taken]
+
+    def mark_sent(self, notification_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(notifications)
+                .where(notifications.c.id == notification_id)
+                .values(status="sent", claimed_by=None, lease_until=None)
+            )
 
     def references(self, sha256: str) -> int:
         with self.engine.connect() as conn:

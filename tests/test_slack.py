@@ -174,3 +174,25 @@ def test_slash_commands_help_list_show_and_compare(tmp_path, slack):
         assert "No review" in command(client, "abcdef12").text  # a text-only answer comes back as plain text
         assert "too short" in command(client, "abc").text
         assert "at least two" in command(client, f"compare {ids[0][:8]}").text
+
+
+def test_the_summary_still_reaches_the_thread_when_the_review_finishes_after_a_restart(tmp_path, slack):
+    slack.add_file("F6", "quanta.pdf", (SAMPLES / "quanta_labs.pdf").read_bytes())
+    settings = dict(
+        data_dir=tmp_path / "data",
+        api_keys=["api-key-0123456789abcdef"],
+        job_poll_seconds=0.05,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_base_url=f"{slack.url}/api/",
+    )
+    with TestClient(create_app(Settings(_env_file=None, **settings), run_workers=False)) as client:
+        post_event(client, event_body(["F6"], ts="1700000000.000600"))
+        [acknowledgement] = wait_for_posts(slack, 1)  # queued; this process stops before reviewing it
+        time.sleep(0.3)
+    assert "Reviewing" in acknowledgement["text"] and len(slack.posted) == 1
+    with TestClient(create_app(Settings(_env_file=None, **settings))):
+        posts = wait_for_posts(slack, 2)
+    assert posts[1]["thread_ts"] == "1700000000.000600" and posts[1]["blocks"][0]["type"] == "header"
+    time.sleep(0.2)
+    assert len(slack.posted) == 2  # posted once, not again by the next poll

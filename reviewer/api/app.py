@@ -62,9 +62,19 @@ def create_app(
         await asyncio.to_thread(available_backends)
         if run_workers:
             await app.state.runner.start()
+        if settings.slack_enabled:
+            from reviewer.slack.bot import SlackBot
+
+            app.state.slack_bot = SlackBot(
+                settings, app.state.store, app.state.files, app.state.runner, app.state.catalog
+            )
+            if run_workers:
+                app.state.slack_bot.start()
         try:
             yield
         finally:
+            if settings.slack_enabled:
+                await app.state.slack_bot.stop()
             if run_workers:
                 await app.state.runner.stop()
             app.state.store.engine.dispose()
@@ -113,12 +123,9 @@ def mount_slack(app: FastAPI) -> None:
     """POST /slack/events: Slack events and slash commands, verified by Bolt with the signing secret."""
     from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
-    from reviewer.slack.bot import SlackBot
-
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request):
         state = request.app.state
         if not hasattr(state, "slack_handler"):
-            state.slack_bot = SlackBot(state.settings, state.store, state.files, state.runner, state.catalog)
             state.slack_handler = AsyncSlackRequestHandler(state.slack_bot.app)
         return await state.slack_handler.handle(request)

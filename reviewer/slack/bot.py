@@ -3,8 +3,8 @@ lists, shows and compares reviews. Requests are verified with the signing secret
 API is reached at `REVIEWER_SLACK_API_BASE_URL`, so tests can stand a fake in for it."""
 
 import asyncio
+import contextlib
 import logging
-import time
 
 import httpx2
 from slack_bolt.async_app import AsyncApp
@@ -41,6 +41,8 @@ class SlackBot:
         self.app.event("message")(self.on_message)
         self.app.command("/review")(self.on_command)
         self._tasks: set[asyncio.Task] = set()
+        self._notifier: asyncio.Task | None = None
+        self.wake = asyncio.Event()
 
     # --- files shared in channels or sent to the bot -------------------------------------------------
 
@@ -89,12 +91,15 @@ class SlackBot:
                 files=self.files,
                 runner=self.runner,
             )
+            # The summary is posted by whichever process sees the job finish, even after a restart.
+            await asyncio.to_thread(
+                self.store.add_notification, job.id, "slack", {"channel": channel, "thread": thread}
+            )
+            self.wake.set()
             if job.status not in FINISHED:
                 await self.reply(
                     channel, thread, f"Reviewing *{name}* against {target.rubric.title}; I'll post the summary here."
                 )
-            job = await self.wait(job)
-            await self.post_outcome(channel, thread, job)
         except ReviewerError as exc:
             await self.reply(channel, thread, f"I couldn't review this file: {exc.message}.")
         except Exception:
@@ -117,12 +122,34 @@ class SlackBot:
                 chunks.append(chunk)
             return b"".join(chunks)
 
-    async def wait(self, job: JobRecord) -> JobRecord:
-        deadline = time.monotonic() + self.settings.slack_review_timeout_seconds
-        while job.status not in FINISHED and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-            job = await asyncio.to_thread(self.store.get, job.id) or job
-        return job
+    async def deliver_notifications(self) -> None:
+        """Post the outcome of every finished review someone asked about in Slack; runs for the app's life."""
+        worker_id = f"{self.runner.process_id}/slack"
+        while True:
+            try:
+                ready = await asyncio.to_thread(self.store.claim_notifications, "slack", worker_id, 60.0)
+                for notification, job in ready:
+                    target = notification.target
+                    if job is None:
+                        await self.reply(target["channel"], target["thread"], "That review was deleted.")
+                    else:
+                        await self.post_outcome(target["channel"], target["thread"], job)
+                    await asyncio.to_thread(self.store.mark_sent, notification.id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("posting review outcomes to Slack failed; will retry")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.job_poll_seconds)
+
+    def start(self) -> None:
+        self._notifier = asyncio.create_task(self.deliver_notifications(), name="slack-notifier")
+
+    async def stop(self) -> None:
+        if self._notifier is not None:
+            self._notifier.cancel()
+            await asyncio.gather(self._notifier, return_exceptions=True)
 
     async def post_outcome(self, channel: str, thread: str, job: JobRecord) -> None:
         if job.status is JobStatus.DONE and job.result:
@@ -130,14 +157,8 @@ class SlackBot:
             await self.reply(
                 channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
             )
-        elif job.status is JobStatus.FAILED:
-            await self.reply(channel, thread, f"The review of *{job.file_name}* failed: {job.error_message}.")
         else:
-            await self.reply(
-                channel,
-                thread,
-                f"The review of *{job.file_name}* is taking long; `/review {job.id[:8]}` will show it when it is done.",
-            )
+            await self.reply(channel, thread, f"The review of *{job.file_name}* failed: {job.error_message}.")
 
     # --- /review ------------------------------------------------------------------------------------
 
