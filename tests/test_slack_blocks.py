@@ -83,3 +83,32 @@ def test_comparison_blocks_rank_vendors_with_grade_emojis():
     ]
     text = all_text(comparison_blocks(build_comparison(entries, rubric)))
     assert "1. *Acme* 50/100" in text and ":white_check_mark:" in text and "*Beta*: no review" in text
+
+
+def test_review_command_previews_the_slack_blocks(capsys):
+    from pathlib import Path
+
+    from reviewer.cli import main
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "coral_data.pdf"
+    assert main(["review", str(sample), "--backend", "offline", "--format", "slack"]) == 0
+    message = json.loads(capsys.readouterr().out)
+    assert message["text"].startswith("Review of coral_data.pdf")
+    assert message["blocks"][0]["type"] == "header" and len(message["blocks"]) <= MAX_BLOCKS
+
+
+def test_the_slack_only_server_needs_its_settings_and_serves_no_review_api(capsys, monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from reviewer.api.app import create_slack_app
+    from reviewer.cli import main
+
+    assert main(["slack"]) == 2 and "REVIEWER_SLACK_BOT_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("REVIEWER_SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("REVIEWER_SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    with TestClient(create_slack_app()) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/slack/events", content=b"{}").status_code == 401  # unsigned, so refused
+        assert client.get("/v1/reviews").status_code == 404
+        assert "/v1/reviews" not in client.get("/openapi.json").text
