@@ -196,3 +196,12 @@ def test_the_summary_still_reaches_the_thread_when_the_review_finishes_after_a_r
     assert posts[1]["thread_ts"] == "1700000000.000600" and posts[1]["blocks"][0]["type"] == "header"
     time.sleep(0.2)
     assert len(slack.posted) == 2  # posted once, not again by the next poll
+
+
+def test_the_bot_token_is_never_sent_to_a_host_other_than_slacks(tmp_path, slack):
+    slack.add_file("F7", "evil.pdf", b"%PDF-1.7 whatever")
+    slack.files["F7"]["url_private_download"] = "https://attacker.example.com/steal.pdf"
+    with app_client(tmp_path, slack) as client:
+        post_event(client, event_body(["F7"]))
+        [reply] = wait_for_posts(slack, 1)
+    assert "couldn't download *evil.pdf*" in reply["text"] and slack.downloads == []

@@ -5,6 +5,7 @@ API is reached at `REVIEWER_SLACK_API_BASE_URL`, so tests can stand a fake in fo
 import asyncio
 import contextlib
 import logging
+from urllib.parse import urlparse
 
 import httpx2
 from slack_bolt.async_app import AsyncApp
@@ -76,7 +77,10 @@ class SlackBot:
                 )
                 return
             data = await self.download(info["url_private_download"], limit)
-            if data is None or PDF_MAGIC not in data[:1024]:
+            if data is None:
+                await self.reply(channel, thread, f"I couldn't download *{name}* from Slack, so I can't review it.")
+                return
+            if PDF_MAGIC not in data[:1024]:
                 await self.reply(channel, thread, f"*{name}* does not look like a PDF inside, so I can't review it.")
                 return
             target = JobTarget(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
@@ -106,7 +110,20 @@ class SlackBot:
             log.exception("reviewing a Slack file failed")
             await self.reply(channel, thread, "Something went wrong while reviewing this file; the team has the logs.")
 
+    def _trusted(self, url: str) -> bool:
+        """The bot token goes only to Slack's own file host (or the configured API host)."""
+        parsed = urlparse(url)
+        api_host = urlparse(self.settings.slack_api_base_url).hostname
+        return (
+            parsed.scheme in ("https", "http")
+            and (parsed.hostname in {api_host, "files.slack.com"} or (parsed.hostname or "").endswith(".slack.com"))
+            and (parsed.scheme == "https" or parsed.hostname == api_host)
+        )
+
     async def download(self, url: str, limit: int) -> bytes | None:
+        if not self._trusted(url):
+            log.warning("refused to send the bot token to an unexpected file host")
+            return None
         headers = {"Authorization": f"Bearer {self.token}"}
         async with (
             httpx2.AsyncClient(follow_redirects=True, timeout=60) as http,
