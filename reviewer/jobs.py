@@ -66,19 +66,22 @@ class JobRunner:
 
     async def _worker(self, worker_id: str) -> None:
         while True:
+            self._wake.clear()  # before claiming, so a job queued meanwhile wakes us at once
             try:
                 job = await asyncio.to_thread(
                     self.store.claim, worker_id, self.settings.job_lease_seconds, self.settings.job_max_attempts
                 )
-            except Exception:
-                log.exception("claiming a job failed; retrying")
-                job = None
-            if job is None:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.job_poll_seconds)
-                except TimeoutError:
-                    await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+                if job is None:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.settings.job_poll_seconds)
+                    except TimeoutError:
+                        await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unreachable; the worker must outlive that
+                log.exception("the job store failed; retrying")
+                await asyncio.sleep(self.settings.job_poll_seconds)
                 continue
             heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
             try:
