@@ -51,6 +51,7 @@ class JobRunner:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+        await self.extractor.start()
         self._tasks = [
             asyncio.create_task(self._worker(f"{self.process_id}/{n}"), name=f"review-worker-{n}")
             for n in range(self.settings.api_worker_concurrency)
@@ -132,9 +133,8 @@ class JobRunner:
                 self.store.fail, job.id, worker_id, "internal_error", "the review failed with an internal error"
             )
             return
-        stored = await asyncio.to_thread(
-            self.store.complete, job.id, worker_id, review.model_dump_json(), review.vendor_name
-        )
+        result = await asyncio.to_thread(review.model_dump_json)
+        stored = await asyncio.to_thread(self.store.complete, job.id, worker_id, result, review.vendor_name)
         log.info(
             "review %s done in %.2f s (%d model calls)%s",
             job.id,

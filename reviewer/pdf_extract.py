@@ -190,9 +190,15 @@ class ExtractorPool:
 
     def __init__(self, size: int, limits: "IngestLimits") -> None:
         self.limits = limits
+        self._size = size
         self._slots = asyncio.Semaphore(size)
         self._idle: list[_PoolWorker] = []
         self._all: set[_PoolWorker] = set()
+
+    async def start(self) -> None:
+        """Start every extractor now (each costs an interpreter start), not when the first documents arrive."""
+        while len(self._all) < self._size:
+            self._idle.append(await self._spawn())
 
     async def _spawn(self) -> _PoolWorker:
         process = await asyncio.create_subprocess_exec(

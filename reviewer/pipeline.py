@@ -1,6 +1,7 @@
 """The core: (Document, Rubric, backend) -> Review. Every backend's answer goes through the same
 verification, evidence policy and scoring here; shells call this and render."""
 
+import asyncio
 from datetime import UTC, datetime
 
 from reviewer.citations import QuoteLocator
@@ -29,7 +30,10 @@ INJECTION_NOTE = "quotes text that tries to instruct the reviewer; not accepted 
 
 async def review_document(document: Document, rubric: Rubric, backend: GradingBackend) -> Review:
     raw = await backend.grade(document, rubric)
-    return assemble_review(document, rubric, raw, backend=backend.name, offline=backend.offline)
+    # Verification is CPU work: off the event loop, so a server keeps answering while it runs.
+    return await asyncio.to_thread(
+        assemble_review, document, rubric, raw, backend=backend.name, offline=backend.offline
+    )
 
 
 def _overlaps(citation: Citation, passages: list[Passage]) -> bool:

@@ -21,6 +21,7 @@ criterion. Every quote is a passage of the document, so citations verify, and pa
 instruct the reviewer are never read.
 """
 
+import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ class OfflineBackend:
         self.settings = settings
 
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
-        return self.grade_sync(document, rubric)
+        return await asyncio.to_thread(self.grade_sync, document, rubric)
 
     def grade_sync(self, document: Document, rubric: Rubric) -> RawGrading:
         passages, index = index_document(document)
