@@ -303,3 +303,19 @@ def test_unknown_batch_is_404_and_the_rubric_is_checked_first(client):
     assert error_of(client.get("/v1/batches/nope", headers=AUTH)) == (404, "not_found")
     files = [("a.pdf", SAMPLE)]
     assert error_of(upload_batch(client, files, rubric="nope")) == (404, "unknown_rubric")
+
+
+def test_openapi_documents_every_route_and_docs_are_served(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/reviews",
+        "/v1/reviews/{review_id}",
+        "/v1/reviews/{review_id}/report",
+        "/v1/rubrics",
+        "/v1/batches",
+        "/v1/batches/{batch_id}",
+        "/healthz",
+        "/readyz",
+    ):
+        assert path in paths
+    assert client.get("/docs").status_code == 200
