@@ -305,7 +305,7 @@ async def run_message_batch(
     picks the same batch up again instead of paying for a new one."""
     from reviewer.documents import read_pdf_with
     from reviewer.grading.anthropic_backend import AnthropicBackend
-    from reviewer.grading.anthropic_batch import grade_in_batch, prepare
+    from reviewer.grading.anthropic_batch import BatchProgress, grade_in_batch, prepare
     from reviewer.pipeline import assemble_review
 
     worker_id = f"{runner.process_id}/batch"
@@ -349,13 +349,12 @@ async def run_message_batch(
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state_file.write_text(json.dumps({"batch_id": batch_id, "jobs": [j.id for j in usable]}))
 
-        def report(p) -> None:
+        def report(p: BatchProgress) -> None:
             if progress:
-                progress.extra = (
+                progress.note(
                     f"batch {p.status}: {p.succeeded} succeeded, {p.errored} errored, "
                     f"{p.expired} expired, {p.processing} processing"
                 )
-                progress._draw()
 
         gradings = await grade_in_batch(
             runner.backend_for(usable[0].backend, usable[0].model),

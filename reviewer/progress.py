@@ -18,6 +18,11 @@ class Progress:
         self._last_decile = -1
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
+    def note(self, extra: str) -> None:
+        """Change the trailing detail (e.g. a batch's state) without counting a document."""
+        self.extra = extra
+        self._draw()
+
     def advance(self, *, failed: bool = False, extra: str = "") -> None:
         self.done += 1
         self.failed += failed

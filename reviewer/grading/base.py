@@ -65,10 +65,10 @@ class GradingBackend(Protocol):
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading: ...
 
 
-BackendFactory = Callable[[Settings], GradingBackend]
+BackendConstructor = Callable[[Settings], GradingBackend]  # what an entry point names
 
 
-def available_backends() -> dict[str, BackendFactory]:
+def available_backends() -> dict[str, BackendConstructor]:
     return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
