@@ -319,3 +319,21 @@ def test_openapi_documents_every_route_and_docs_are_served(client):
     ):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_the_api_runs_on_postgres_too(tmp_path):
+    import os
+
+    url = os.environ.get("REVIEWER_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("no REVIEWER_TEST_DATABASE_URL: Postgres not available here")
+    from reviewer.store import make_engine, metadata
+
+    engine = make_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    with make_client(tmp_path, database_url=url) as c:
+        done = upload(c, params="?wait=true").json()
+        assert done["status"] == "done" and len(done["review"]["findings"]) == 9
+        assert upload(c).json()["deduplicated"] is True
+        assert c.get("/readyz").json()["checks"]["store"] == "ok"

@@ -1,7 +1,26 @@
+import os
 import threading
 import time
 
-from reviewer.store import FileStore, JobStatus, JobStore, NewJob, make_engine
+import pytest
+
+from reviewer.store import FileStore, JobStatus, JobStore, NewJob, make_engine, metadata
+
+POSTGRES_URL = os.environ.get("REVIEWER_TEST_DATABASE_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """Every store test runs on SQLite, and on Postgres too when REVIEWER_TEST_DATABASE_URL names one
+    (.ci/run starts one where the machine has PostgreSQL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("no REVIEWER_TEST_DATABASE_URL: Postgres not available here")
+    engine = make_engine(POSTGRES_URL)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL
 
 
 def new_job(n: int = 0) -> NewJob:
@@ -18,12 +37,12 @@ def new_job(n: int = 0) -> NewJob:
     )
 
 
-def store_at(tmp_path) -> JobStore:
-    return JobStore(make_engine(f"sqlite:///{tmp_path / 'jobs.db'}"))
+def store_at(url: str) -> JobStore:
+    return JobStore(make_engine(url))
 
 
-def test_jobs_are_claimed_oldest_first_and_once(tmp_path):
-    store = store_at(tmp_path)
+def test_jobs_are_claimed_oldest_first_and_once(database_url):
+    store = store_at(database_url)
     first, second = store.create(new_job(1)), store.create(new_job(2))
     claimed = store.claim("w1", lease_seconds=60, max_attempts=3)
     assert claimed.id == first.id and claimed.status is JobStatus.RUNNING and claimed.attempts == 1
@@ -31,13 +50,13 @@ def test_jobs_are_claimed_oldest_first_and_once(tmp_path):
     assert store.claim("w3", 60, 3) is None
 
 
-def test_concurrent_claimers_in_separate_connections_never_share_a_job(tmp_path):
-    ids = {store_at(tmp_path).create(new_job(n)).id for n in range(40)}
+def test_concurrent_claimers_in_separate_connections_never_share_a_job(database_url):
+    ids = {store_at(database_url).create(new_job(n)).id for n in range(40)}
     claims: list[str] = []
     lock = threading.Lock()
 
     def worker(name: str) -> None:
-        store = store_at(tmp_path)  # its own engine, like another process
+        store = store_at(database_url)  # its own engine, like another process
         while (job := store.claim(name, 60, 3)) is not None:
             with lock:
                 claims.append(job.id)
@@ -50,8 +69,8 @@ def test_concurrent_claimers_in_separate_connections_never_share_a_job(tmp_path)
     assert sorted(claims) == sorted(ids)
 
 
-def test_a_running_job_whose_lease_expired_is_claimed_again(tmp_path):
-    store = store_at(tmp_path)
+def test_a_running_job_whose_lease_expired_is_claimed_again(database_url):
+    store = store_at(database_url)
     job = store.create(new_job())
     store.claim("dead-worker", lease_seconds=0.05, max_attempts=3)
     assert store.claim("w2", 60, 3) is None
@@ -63,8 +82,8 @@ def test_a_running_job_whose_lease_expired_is_claimed_again(tmp_path):
     assert store.get(job.id).status is JobStatus.DONE and store.get(job.id).vendor_name == "Vendor"
 
 
-def test_heartbeat_keeps_the_lease(tmp_path):
-    store = store_at(tmp_path)
+def test_heartbeat_keeps_the_lease(database_url):
+    store = store_at(database_url)
     store.create(new_job())
     job = store.claim("w1", lease_seconds=0.2, max_attempts=3)
     time.sleep(0.1)
@@ -73,8 +92,8 @@ def test_heartbeat_keeps_the_lease(tmp_path):
     assert store.claim("w2", 60, 3) is None
 
 
-def test_released_job_goes_back_to_the_queue_without_using_an_attempt(tmp_path):
-    store = store_at(tmp_path)
+def test_released_job_goes_back_to_the_queue_without_using_an_attempt(database_url):
+    store = store_at(database_url)
     job = store.create(new_job())
     store.claim("w1", 60, 3)
     assert store.release(job.id, "w1")
@@ -83,8 +102,8 @@ def test_released_job_goes_back_to_the_queue_without_using_an_attempt(tmp_path):
     assert store.claim("w2", 60, 3).id == job.id
 
 
-def test_a_job_that_kills_its_worker_every_time_is_eventually_failed(tmp_path):
-    store = store_at(tmp_path)
+def test_a_job_that_kills_its_worker_every_time_is_eventually_failed(database_url):
+    store = store_at(database_url)
     job = store.create(new_job())
     for _ in range(2):
         store.claim("w", lease_seconds=0.01, max_attempts=2)
@@ -106,3 +125,22 @@ def test_file_store_writes_by_hash_and_refuses_other_names(tmp_path):
 
     with pytest.raises(ValueError):
         files.path("../../etc/passwd")
+
+
+def test_batches_notifications_and_short_ids(database_url):
+    store = store_at(database_url)
+    job = store.create(new_job(7))
+    assert [j.id for j in store.find_by_prefix(job.id[:8])] == [job.id]
+    assert store.find_by_prefix("zz") == [] and store.statuses([job.id]) == {job.id: JobStatus.QUEUED}
+    from reviewer.store import BatchItem
+
+    batch = store.create_batch("default", True, [BatchItem(file_name="a.pdf", job_id=job.id)])
+    assert store.get_batch(batch.id).items[0].job_id == job.id and store.get_batch(batch.id).anonymize
+    store.add_notification(job.id, "slack", {"channel": "C1", "thread": "1.2"})
+    assert store.claim_notifications("slack", "w", 60) == []  # the job has not finished
+    store.claim("w", 60, 3)
+    store.complete(job.id, "w", "{}", None)
+    [(notification, finished)] = store.claim_notifications("slack", "w", 60)
+    assert notification.target == {"channel": "C1", "thread": "1.2"} and finished.status is JobStatus.DONE
+    assert store.claim_notifications("slack", "other", 60) == []  # taken once
+    store.mark_sent(notification.id)
