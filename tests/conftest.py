@@ -7,13 +7,14 @@ from reviewer.rubric import load_rubric
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
-    """No test sees the developer's key, base URL, .env or REVIEWER_* settings."""
+    """No test sees the developer's key, base URL, .env or REVIEWER_* settings (REVIEWER_TEST_* are the
+    tests' own: e.g. the Postgres to run store tests on)."""
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     import os
 
     for name in list(os.environ):
-        if name.startswith("REVIEWER_"):
+        if name.startswith("REVIEWER_") and not name.startswith("REVIEWER_TEST_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
