@@ -333,37 +333,24 @@ class JobStore:
                 )
             ).rowcount
 
-    def heartbeat(self, job_id: str, worker_id: str, lease_seconds: float) -> bool:
-        now = time.time()
+    def _update_held(self, job_id: str, worker_id: str, **values: object) -> bool:
+        """Change a job only while `worker_id` still holds it running (a worker that lost its lease
+        can neither renew it nor record a result)."""
         with self._transaction() as conn:
-            return (
-                conn.execute(
-                    update(reviews)
-                    .where(
-                        reviews.c.id == job_id,
-                        reviews.c.claimed_by == worker_id,
-                        reviews.c.status == JobStatus.RUNNING.value,
-                    )
-                    .values(lease_until=now + lease_seconds, updated_at=now)
-                ).rowcount
-                == 1
+            held = and_(
+                reviews.c.id == job_id,
+                reviews.c.claimed_by == worker_id,
+                reviews.c.status == JobStatus.RUNNING.value,
             )
+            return conn.execute(update(reviews).where(held).values(updated_at=time.time(), **values)).rowcount == 1
+
+    def heartbeat(self, job_id: str, worker_id: str, lease_seconds: float) -> bool:
+        return self._update_held(job_id, worker_id, lease_until=time.time() + lease_seconds)
 
     def _finish(self, job_id: str, worker_id: str, **values: object) -> bool:
-        now = time.time()
-        with self._transaction() as conn:
-            return (
-                conn.execute(
-                    update(reviews)
-                    .where(
-                        reviews.c.id == job_id,
-                        reviews.c.claimed_by == worker_id,
-                        reviews.c.status == JobStatus.RUNNING.value,
-                    )
-                    .values(finished_at=now, updated_at=now, claimed_by=None, lease_until=None, **values)
-                ).rowcount
-                == 1
-            )
+        return self._update_held(
+            job_id, worker_id, finished_at=time.time(), claimed_by=None, lease_until=None, **values
+        )
 
     def complete(self, job_id: str, worker_id: str, result_json: str, vendor_name: str | None) -> bool:
         values: dict[str, object] = {"status": JobStatus.DONE.value, "result": result_json}
@@ -376,25 +363,14 @@ class JobStore:
 
     def release(self, job_id: str, worker_id: str) -> bool:
         """Give a job back to the queue (on shutdown), without counting the attempt against it."""
-        with self._transaction() as conn:
-            return (
-                conn.execute(
-                    update(reviews)
-                    .where(
-                        reviews.c.id == job_id,
-                        reviews.c.claimed_by == worker_id,
-                        reviews.c.status == JobStatus.RUNNING.value,
-                    )
-                    .values(
-                        status=JobStatus.QUEUED.value,
-                        claimed_by=None,
-                        lease_until=None,
-                        attempts=reviews.c.attempts - 1,
-                        updated_at=time.time(),
-                    )
-                ).rowcount
-                == 1
-            )
+        return self._update_held(
+            job_id,
+            worker_id,
+            status=JobStatus.QUEUED.value,
+            claimed_by=None,
+            lease_until=None,
+            attempts=reviews.c.attempts - 1,
+        )
 
     def delete(self, job_id: str) -> JobRecord | None:
         with self._transaction() as conn:
