@@ -155,3 +155,13 @@ def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_pdf_without_pages_is_refused():
+    import io
+
+    from pypdf import PdfWriter
+
+    out = io.BytesIO()
+    PdfWriter().write(out)
+    assert ingest_error(out.getvalue()).code == "no_pages"
