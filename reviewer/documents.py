@@ -30,9 +30,6 @@ class Document(BaseModel):
     source: Literal["pdf", "text"] = "pdf"
     warnings: list[ReviewWarning] = Field(default_factory=list)
 
-    def page(self, number: int) -> Page:
-        return self.pages[number - 1]
-
     @property
     def char_count(self) -> int:
         return sum(len(p.text) for p in self.pages)

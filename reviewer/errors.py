@@ -32,9 +32,3 @@ class ConfigurationError(BadInputError):
     """A setting the chosen path needs is missing or unusable (e.g. no API key)."""
 
     code = "configuration"
-
-
-class GradingError(ReviewerError):
-    """A backend could not produce a valid answer."""
-
-    code = "grading_failed"

@@ -123,13 +123,9 @@ class BatchRecord(BaseModel):
     items: list[BatchItem]
 
 
-class JobRecord(BaseModel):
-    id: str
-    status: JobStatus
-    created_at: float
-    updated_at: float
-    started_at: float | None = None
-    finished_at: float | None = None
+class NewJob(BaseModel):
+    """What a caller says about a review to queue."""
+
     file_name: str
     vendor_name: str | None = None
     sha256: str
@@ -139,24 +135,23 @@ class JobRecord(BaseModel):
     rubric_version: str
     backend: str
     model: str
+
+
+class JobRecord(NewJob):
+    """A queued review as stored, with what the store adds: identity, status, lease and result."""
+
+    id: str
+    status: JobStatus
+    created_at: float
+    updated_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
     attempts: int = 0
     claimed_by: str | None = None
     lease_until: float | None = None
     error_code: str | None = None
     error_message: str | None = None
     result: str | None = None
-
-
-class NewJob(BaseModel):
-    file_name: str
-    vendor_name: str | None
-    sha256: str
-    size_bytes: int
-    rubric_name: str
-    rubric_id: str
-    rubric_version: str
-    backend: str
-    model: str
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
