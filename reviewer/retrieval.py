@@ -53,6 +53,19 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return words
 
 
+def words_for_terms(texts: Sequence[str], terms: set[str] | frozenset[str]) -> list[str]:
+    """The words of `texts`, as written (lower-cased), whose stems are among `terms`: a readable form of
+    matched stems, one word per stem, in order of first appearance."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for w in _WORD.findall(text.lower()):
+            for part in w.split("-"):
+                term = stem(part.replace("'", ""))
+                if term in terms and term not in found:
+                    found[term] = part
+    return list(found.values())
+
+
 @dataclass(frozen=True)
 class Hit:
     index: int

@@ -2,9 +2,11 @@ import asyncio
 from pathlib import Path
 
 from reviewer.documents import read_pdf
-from reviewer.grading.offline import OfflineBackend
+from reviewer.grading.offline import CriterionQuery, OfflineBackend
 from reviewer.pipeline import review_document
+from reviewer.retrieval import tokenize
 from reviewer.review import Grade
+from reviewer.rubric import parse_rubric
 from tests.conftest import make_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -56,3 +58,66 @@ def test_a_clear_commitment_is_graded_and_cited(rubric):
     finding = next(f for f in review.findings if f.criterion_id == "data_safety")
     assert finding.grade in {Grade.MET, Grade.PARTIAL}
     assert finding.citations and finding.citations[0].page == 1
+
+
+OWNERSHIP = parse_rubric(
+    {
+        "id": "ownership",
+        "version": "1",
+        "title": "Ownership",
+        "criteria": [
+            {
+                "id": "model_ownership",
+                "title": "Model ownership",
+                "kind": "contract",
+                "weight": 1,
+                "description": "Who owns the trained model weights at the end of the contract.",
+                "guidance": {
+                    "met": "The client owns the trained model weights outright.",
+                    "partial": "Ownership of the weights is mentioned but left vague.",
+                    "red_flag": "The vendor retains the model weights and licenses them back to the client.",
+                },
+                "keywords": ["weights", "ownership", "model", "licence"],
+            }
+        ],
+    },
+    "test rubric",
+)
+FILLER = (
+    "Our team has delivered analytics projects for twelve years. "
+    "Project meetings take place every second Tuesday. "
+    "The kickoff workshop covers goals, timeline and staffing."
+)
+
+
+def ownership_finding(statement: str):
+    review = offline_review(make_document(FILLER, statement), OWNERSHIP)
+    return review.findings[0]
+
+
+def test_red_flag_cues_are_the_words_only_the_red_flag_guidance_uses():
+    query = CriterionQuery(OWNERSHIP.criteria[0])
+    assert set(tokenize("vendor retains licenses back")) <= query.red_flag_cues.keys()
+    assert set(tokenize("owns trained outright")) <= query.met_cues.keys()
+    assert not query.red_flag_cues.keys() & query.met_cues.keys()
+    shared = set(tokenize("client model weights"))
+    assert not shared & (query.red_flag_cues.keys() | query.met_cues.keys())
+
+
+def test_a_passage_in_the_red_flags_words_is_a_red_flag_and_the_rationale_names_them():
+    finding = ownership_finding("Acme retains the model weights and licenses them to you for the contract term.")
+    assert finding.grade is Grade.RED_FLAG
+    assert "retains" in finding.rationale and "licenses" in finding.rationale
+    assert finding.citations[0].page == 2 and finding.citations[0].verified
+
+
+def test_a_passage_in_the_met_words_is_not_a_red_flag():
+    finding = ownership_finding("You own the trained model weights outright, with full ownership from delivery.")
+    assert finding.grade is Grade.MET
+    assert "do not lean towards the red flag" in finding.rationale
+
+
+def test_evidence_covering_few_key_terms_is_partial():
+    finding = ownership_finding("Ownership questions will be settled in the final contract.")
+    assert finding.grade is Grade.PARTIAL
+    assert "fewer than the 3" in finding.rationale

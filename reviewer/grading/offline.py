@@ -6,23 +6,24 @@ them with three stated cues:
 
 1. Is the criterion addressed at all? The best passage's score per unit of query weight must reach
    the present threshold, else the grade is `missing` and nothing is cited.
-2. Does the evidence read like the red flag? Among the top passages, the best match for the rubric's
-   `red_flag` guidance is compared with the best match for its `met` guidance (negations and modal
-   verbs kept); a lead of at least the red-flag margin gives `red_flag`.
+2. Does the evidence read like the red flag? The words that only the rubric's `red_flag` guidance
+   uses (not its `met` guidance) are the red-flag cues, and the words only the `met` guidance uses
+   are the met cues; words both share ("code", "weights") say what the criterion is about, not which
+   way the document leans, so they are left out. Among the top passages, a lead of the best
+   red-flag-cue match over the best met-cue match of at least the red-flag margin gives `red_flag`.
 3. Otherwise `met`; where the rubric uses `partial`, `met` needs the evidence to cover at least
-   MET_KEY_TERMS of the criterion's key terms and to be specific (numbers, firm commitments), else
-   `partial`.
+   MET_KEY_TERMS of the criterion's key terms (title and keywords), else `partial`.
 
-The two thresholds apply to a whole rubric, never per criterion. Scores run higher in formulaic
-documents (contracts) than in proposals, so a rubric may carry thresholds calibrated on a labelled
-set (`offline:` in the rubric file, found with bench/offline_calibration.py); otherwise the
-defaults below apply, lenient about presence because proposals rarely say nothing at all on a
+The two thresholds apply to a whole rubric, never per criterion. A rubric may carry thresholds
+calibrated on a labelled set (`offline:` in the rubric file, found with bench/offline_calibration.py).
+Otherwise the red-flag margin is the one calibrated on ContractNLI (it carries over: margins are
+differences of cue matches, not absolute scores), and the presence threshold is lenient, because
+scores run lower in proposals than in contracts and proposals rarely say nothing at all on a
 criterion. Every quote is a passage of the document, so citations verify, and passages that try to
 instruct the reviewer are never read.
 """
 
 import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -31,25 +32,20 @@ from reviewer.documents import Document
 from reviewer.grading.base import RawCitation, RawFinding, RawGrading
 from reviewer.injection import looks_like_injection
 from reviewer.passages import Passage, split_passages
-from reviewer.retrieval import BM25Index, tokenize
+from reviewer.retrieval import BM25Index, tokenize, words_for_terms
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
 
-GRADER_VERSION = "offline/v2"
+GRADER_VERSION = "offline/v3"
 EVIDENCE_PASSAGES = 3
 DEFAULT_PRESENT_THRESHOLD = 0.15
-DEFAULT_RED_FLAG_MARGIN = 2.1
+DEFAULT_RED_FLAG_MARGIN = 0.7
 MET_KEY_TERMS = 3
 KEYWORD_WEIGHT = 2.0
 
-_SPECIFIC = re.compile(
-    r"\d|\b(?:will|shall|must|commit(?:s|ted)?|guarantee[sd]?|includ(?:e|es|ed|ing)|provide[sd]?|deliver(?:s|ed)?)\b",
-    re.IGNORECASE,
-)
-
 
 class CriterionQuery:
-    """The retrieval query of one criterion, and its met / red-flag guidance as queries."""
+    """The retrieval query of one criterion, and the cue words of its met and red-flag guidance."""
 
     def __init__(self, criterion: Criterion) -> None:
         self.terms: Counter[str] = Counter(tokenize(f"{criterion.description} {criterion.guidance.met}"))
@@ -57,8 +53,10 @@ class CriterionQuery:
             self.terms[term] += KEYWORD_WEIGHT
         self.weight = sum(self.terms.values()) or 1.0
         self.key_terms = set(tokenize(" ".join([criterion.title, *criterion.keywords])))
-        self.met = Counter(tokenize(criterion.guidance.met, keep_stopwords=True))
-        self.red_flag = Counter(tokenize(criterion.guidance.red_flag, keep_stopwords=True))
+        met = Counter(tokenize(criterion.guidance.met))
+        red_flag = Counter(tokenize(criterion.guidance.red_flag))
+        self.met_cues = Counter({t: n for t, n in met.items() if t not in red_flag})
+        self.red_flag_cues = Counter({t: n for t, n in red_flag.items() if t not in met})
 
 
 @dataclass(frozen=True)
@@ -69,26 +67,29 @@ class Assessment:
     red_flag_lead: float
     evidence: list[Passage]
     red_flag_passage: Passage | None
+    red_flag_words: tuple[str, ...]
     covered_terms: frozenset[str]
-    specific: bool
+    covered_words: tuple[str, ...]
 
 
 def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Assessment:
     query = CriterionQuery(criterion)
     hits = index.search(query.terms, top_k=EVIDENCE_PASSAGES)
     if not hits:
-        return Assessment(0.0, 0.0, [], None, frozenset(), False)
+        return Assessment(0.0, 0.0, [], None, (), frozenset(), ())
     evidence = [passages[h.index] for h in hits]
-    red_scores = [index.score(query.red_flag, h.index) for h in hits]
-    lead = max(red_scores) - max(index.score(query.met, h.index) for h in hits)
+    red_scores = [index.score(query.red_flag_cues, h.index) for h in hits]
+    lead = max(red_scores) - max(index.score(query.met_cues, h.index) for h in hits)
+    red_flag_passage = evidence[red_scores.index(max(red_scores))]
     covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
     return Assessment(
         relevance=hits[0].score / query.weight,
         red_flag_lead=lead,
         evidence=evidence,
-        red_flag_passage=evidence[red_scores.index(max(red_scores))],
+        red_flag_passage=red_flag_passage,
+        red_flag_words=tuple(words_for_terms([red_flag_passage.text], set(query.red_flag_cues))),
         covered_terms=frozenset(covered),
-        specific=any(_SPECIFIC.search(p.text) for p in evidence),
+        covered_words=tuple(words_for_terms([p.text for p in evidence], covered)),
     )
 
 
@@ -97,7 +98,7 @@ def decide(assessment: Assessment, rubric: Rubric, present_threshold: float, red
         return Grade.MISSING
     if rubric.allows(Grade.RED_FLAG) and assessment.red_flag_lead >= red_flag_margin:
         return Grade.RED_FLAG
-    if rubric.allows(Grade.PARTIAL) and not (len(assessment.covered_terms) >= MET_KEY_TERMS and assessment.specific):
+    if rubric.allows(Grade.PARTIAL) and len(assessment.covered_terms) < MET_KEY_TERMS:
         return Grade.PARTIAL
     return Grade.MET
 
@@ -124,14 +125,21 @@ def _rationale(grade: Grade, a: Assessment, present_threshold: float, red_flag_m
         )
     if grade is Grade.RED_FLAG:
         return (
-            f"Offline grader: the passage on page {a.red_flag_passage.page} matches the criterion's red-flag "
-            f"description better than its 'met' description (lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
+            f"Offline grader: the passage on page {a.red_flag_passage.page} uses words of the criterion's red-flag "
+            f"description ({', '.join(a.red_flag_words)}) more than words of its 'met' description "
+            f"(lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
         )
     pages = ", ".join(str(n) for n in sorted({p.page for p in a.evidence}))
+    terms = ", ".join(a.covered_words) or "none"
+    coverage = (
+        f"cover only {len(a.covered_terms)} of the criterion's key terms ({terms}), fewer than the "
+        f"{MET_KEY_TERMS} a full answer needs"
+        if grade is Grade.PARTIAL
+        else f"cover {len(a.covered_terms)} of the criterion's key terms ({terms})"
+    )
     return (
-        f"Offline grader: relevant passages on page(s) {pages} (relevance {a.relevance:.2f}) cover "
-        f"{len(a.covered_terms)} of the criterion's key terms ({', '.join(sorted(a.covered_terms)) or 'none'})"
-        + ("; they make specific commitments." if a.specific else "; none is specific.")
+        f"Offline grader: relevant passages on page(s) {pages} (relevance {a.relevance:.2f}) {coverage}; "
+        f"they do not lean towards the red flag (lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
     )
 
 
