@@ -6,7 +6,10 @@ from reviewer.cli import main
 from reviewer.errors import BadInputError
 from reviewer.evaluation.datasets import EvidenceSpan, load_contractnli, load_samples
 from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics, evidence_recall
+from reviewer.evaluation.runner import evaluate
+from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.review import Grade
+from tests.fake_anthropic import FakeAnthropic, message_response, requested_ids
 
 M, P, X, R = Grade.MET, Grade.PARTIAL, Grade.MISSING, Grade.RED_FLAG
 
@@ -174,3 +177,41 @@ def test_eval_limit_takes_the_first_documents(capsys):
     code = main(["eval", "--samples", "--backend", "offline", "--no-progress", "--limit", "2", "--format", "json"])
     [report] = json.loads(capsys.readouterr().out)
     assert code == 0 and report["documents"] == 2 and report["metrics"]["labels"] == 18
+
+
+def test_eval_of_the_claude_backend_scores_its_answers_and_reports_tokens_and_cost(tmp_path, settings):
+    answers = {
+        "no_reverse_engineering": ("met", "shall not reverse engineer any samples"),
+        "only_technical_information": ("met", "includes business and financial information"),
+    }
+
+    def answer(body, _):
+        findings = []
+        for cid in requested_ids(body):
+            grade, quote = answers.get(cid, ("missing", None))
+            findings.append(
+                {
+                    "criterion_id": cid,
+                    "grade": grade,
+                    "rationale": "Scripted.",
+                    "citations": [{"page": 1, "quote": quote}] if quote else [],
+                    "clarification_question": None,
+                }
+            )
+        return message_response({"findings": findings, "vendor_name": None})
+
+    fake = FakeAnthropic(answer)
+    backend = AnthropicBackend(settings, client=fake.client())
+    report, predictions = evaluate(load_contractnli(contractnli_file(tmp_path)), backend, show_progress=False)
+
+    assert report.backend == "anthropic" and not report.offline and report.model == settings.model
+    graded = {p.criterion_id: p.predicted_grade for p in predictions}
+    assert graded == {"no_reverse_engineering": M, "only_technical_information": M, "no_solicitation": X}
+    assert report.metrics.accuracy == pytest.approx(2 / 3, abs=1e-4)
+    assert report.metrics.evidence_recall_at[1] == 1.0 and report.metrics.citation_validity == 1.0
+    assert report.usage.calls == len(fake.requests) > 0
+    assert report.tokens_per_document == report.usage.input_tokens + report.usage.output_tokens
+    assert (
+        report.cost_per_document_usd == pytest.approx(report.usage.estimated_cost_usd)
+        and report.cost_per_document_usd > 0
+    )
