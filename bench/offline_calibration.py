@@ -41,7 +41,7 @@ def main() -> None:
     recall = {"hypothesis": Counter(), "rubric query": Counter()}
     evidenced = 0
     for number, item in enumerate(labelled.documents()):
-        passages, index = index_document(item.document)
+        passages, index = index_document(item.document, headings=False)
         for label in item.labels:
             criterion = rubric.criterion(label.criterion_id)
             rows.append((number, item.document_id, label.criterion_id, label, assess(criterion, passages, index)))

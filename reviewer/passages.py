@@ -9,6 +9,7 @@ from reviewer.documents import Document
 
 MAX_PASSAGE_CHARS = 500
 MIN_PASSAGE_CHARS = 20
+HEADING_MAX_WORDS = 8
 
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪●◦]|\d{1,2}[.)]|[a-z][.)])\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -94,3 +95,9 @@ def split_passages(document: Document) -> list[Passage]:
                     if pe - ps >= MIN_PASSAGE_CHARS:
                         passages.append(Passage(page=page.number, start=ps, end=pe, text=text[ps:pe]))
     return passages
+
+
+def is_heading(passage: Passage) -> bool:
+    """A title line: a few words not ended like a sentence. It names a topic and states nothing."""
+    text = passage.text.rstrip()
+    return len(text.split()) < HEADING_MAX_WORDS and not text.endswith((".", ";", ":", "!", "?"))

@@ -2,7 +2,8 @@ import asyncio
 from pathlib import Path
 
 from reviewer.documents import read_pdf
-from reviewer.grading.offline import CriterionQuery, OfflineBackend
+from reviewer.grading.offline import CriterionQuery, OfflineBackend, index_document
+from reviewer.passages import Passage, is_heading
 from reviewer.pipeline import review_document
 from reviewer.retrieval import tokenize
 from reviewer.review import Grade
@@ -121,3 +122,23 @@ def test_evidence_covering_few_key_terms_is_partial():
     finding = ownership_finding("Ownership questions will be settled in the final contract.")
     assert finding.grade is Grade.PARTIAL
     assert "fewer than the 3" in finding.rationale
+
+
+def test_headings_are_never_cited_a_statement_is():
+    heading = "Model weights and ownership"
+    statement = "You own the trained model weights outright, with full ownership from delivery."
+    document = make_document(FILLER, f"{heading}\n{statement}\nProject meetings are held weekly on site.")
+    passages, _ = index_document(document, headings=True)
+    assert heading in [p.text for p in passages]
+    finding = offline_review(document, OWNERSHIP).findings[0]
+    quotes = [c.quote for c in finding.citations]
+    assert heading not in quotes and statement in quotes
+
+
+def test_is_heading_means_short_and_not_ended_like_a_sentence():
+    def passage(text):
+        return Passage(page=1, start=0, end=len(text), text=text)
+
+    assert is_heading(passage("Data protection and security"))
+    assert not is_heading(passage("Data is encrypted."))
+    assert not is_heading(passage("Data is encrypted at rest and in transit with keys held by you"))

@@ -31,7 +31,7 @@ from reviewer.config import Settings
 from reviewer.documents import Document
 from reviewer.grading.base import RawCitation, RawFinding, RawGrading
 from reviewer.injection import looks_like_injection
-from reviewer.passages import Passage, split_passages
+from reviewer.passages import Passage, is_heading, split_passages
 from reviewer.retrieval import BM25Index, tokenize, words_for_terms
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
@@ -111,9 +111,12 @@ def thresholds(rubric: Rubric) -> tuple[float, float]:
     )
 
 
-def index_document(document: Document) -> tuple[list[Passage], BM25Index]:
-    """The passages the grader may read (never those that try to instruct it), and their index."""
-    passages = [p for p in split_passages(document) if not looks_like_injection(p.text)]
+def index_document(document: Document, *, headings: bool = True) -> tuple[list[Passage], BM25Index]:
+    """The passages a grader may read (never those that try to instruct it), and their index. The
+    offline grader leaves headings out: it cites what it matches, and a heading states nothing."""
+    passages = [
+        p for p in split_passages(document) if not looks_like_injection(p.text) and (headings or not is_heading(p))
+    ]
     return passages, BM25Index([p.text for p in passages])
 
 
@@ -154,7 +157,7 @@ class OfflineBackend:
         return await asyncio.to_thread(self.grade_sync, document, rubric)
 
     def grade_sync(self, document: Document, rubric: Rubric) -> RawGrading:
-        passages, index = index_document(document)
+        passages, index = index_document(document, headings=False)
         present_threshold, red_flag_margin = thresholds(rubric)
         findings = []
         for criterion in rubric.criteria:
