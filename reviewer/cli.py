@@ -150,6 +150,11 @@ def _backend_for(args: argparse.Namespace) -> GradingBackend:
 def _eval(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise BadInputError("--limit must be at least 1", code="bad_option")
+    if args.concurrency < 1:
+        raise BadInputError("--concurrency must be at least 1", code="bad_option")
+    for option, bar in (("--min-accuracy", args.min_accuracy), ("--min-macro-f1", args.min_macro_f1)):
+        if bar is not None and not 0 <= bar <= 1:
+            raise BadInputError(f"{option} must be between 0 and 1, got {bar:g}", code="bad_option")
     labelled_sets = []
     if args.samples or not args.contractnli:
         labelled_sets.append(load_samples())

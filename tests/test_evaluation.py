@@ -166,9 +166,7 @@ def test_eval_command_writes_predictions_and_gates_on_accuracy(tmp_path, capsys)
     assert len(lines) == 3
     assert {"document_id", "criterion_id", "predicted_grade", "gold_grade", "quotes"} <= set(lines[0])
 
-    code = main(
-        ["eval", "--contractnli", str(dataset), "--backend", "offline", "--no-progress", "--min-accuracy", "1.01"]
-    )
+    code = main(["eval", "--contractnli", str(dataset), "--backend", "offline", "--no-progress", "--min-accuracy", "1"])
     _, err = capsys.readouterr()
     assert code == 1 and "below the bar" in err
 
@@ -215,3 +213,47 @@ def test_eval_of_the_claude_backend_scores_its_answers_and_reports_tokens_and_co
         report.cost_per_document_usd == pytest.approx(report.usage.estimated_cost_usd)
         and report.cost_per_document_usd > 0
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--min-accuracy", "1.5"], "--min-accuracy must be between 0 and 1"),
+        (["--min-macro-f1", "-0.1"], "--min-macro-f1 must be between 0 and 1"),
+    ],
+)
+def test_eval_refuses_impossible_options_with_one_line_and_exit_2(capsys, option, message):
+    code = main(["eval", "--samples", "--backend", "offline", "--no-progress", *option])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"reviewer: error: {message}")
+
+
+def annotation(document):
+    return document["annotation_sets"][0]["annotations"]["nda-11"]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda doc: doc.pop("text"), "documents.0.text: Field required"),
+        (lambda doc: doc["annotation_sets"][0]["annotations"]["nda-11"].update(choice="Maybe"), "choice"),
+        (
+            lambda doc: doc["annotation_sets"][0]["annotations"]["nda-11"].update(spans=[5]),
+            "span index is out of range",
+        ),
+        (lambda doc: doc.update(spans=[[0, 10_000]]), "outside the text"),
+        (lambda doc: doc.update(annotation_sets=[]), "annotation_sets"),
+    ],
+)
+def test_a_malformed_contractnli_document_is_refused_at_load_naming_the_field(tmp_path, breakage, message):
+    path = contractnli_file(tmp_path)
+    data = json.loads(path.read_text())
+    breakage(data["documents"][0])
+    path.write_text(json.dumps(data))
+    with pytest.raises(BadInputError, match="not a ContractNLI split") as refused:
+        load_contractnli(path)
+    assert message in str(refused.value)

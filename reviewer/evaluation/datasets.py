@@ -2,15 +2,17 @@
 
 A labelled set is a rubric plus documents, each with a gold grade per criterion and, where the
 grade rests on text, the gold evidence located in our own page text (page and character range).
-Documents are loaded one at a time, so a large set is never held in memory whole.
+Documents (PDFs, page text, indexes) are built one at a time, as the evaluation reaches them; a
+ContractNLI split is checked whole when it is loaded, so a malformed file fails before any work.
 """
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from reviewer.citations import QuoteLocator
 from reviewer.config import IngestLimits
@@ -107,40 +109,83 @@ def load_samples(directory: Path = SAMPLES_DIR) -> SamplesSet:
     return SamplesSet(name="samples", rubric=load_rubric(), size=len(raw["documents"]), directory=directory)
 
 
+class ContractNLIAnnotation(BaseModel):
+    choice: Literal["Entailment", "Contradiction", "NotMentioned"]
+    spans: list[int]
+
+
+class ContractNLIAnnotationSet(BaseModel):
+    annotations: dict[str, ContractNLIAnnotation]
+
+
+class ContractNLIDocument(BaseModel):
+    id: int | str
+    file_name: str
+    text: str
+    spans: list[tuple[int, int]]
+    annotation_sets: list[ContractNLIAnnotationSet] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_are_in_range(self) -> "ContractNLIDocument":
+        for start, end in self.spans:
+            if not 0 <= start <= end <= len(self.text):
+                raise ValueError(f"span [{start}, {end}] is outside the text ({len(self.text)} characters)")
+        for hypothesis, annotation in self.annotation_sets[0].annotations.items():
+            if hypothesis not in CONTRACTNLI_CRITERIA:
+                raise ValueError(f"unknown ContractNLI hypothesis {hypothesis!r}")
+            if any(not 0 <= i < len(self.spans) for i in annotation.spans):
+                raise ValueError(f"{hypothesis}: a span index is out of range (the document has {len(self.spans)})")
+        return self
+
+
+class ContractNLIFile(BaseModel):
+    labels: dict[str, Any]
+    documents: list[ContractNLIDocument]
+
+
 class ContractNLISet(LabelledSet):
-    path: Path
+    split: ContractNLIFile
 
     def documents(self) -> Iterator[LabelledDocument]:
-        raw = json.loads(self.path.read_text(encoding="utf-8"))
-        for entry in raw["documents"]:
-            text = entry["text"]
-            document = Document.from_text(text, entry["file_name"])
+        for entry in self.split.documents:
+            document = Document.from_text(entry.text, entry.file_name)
             locator = QuoteLocator(document)
             labels = []
-            for hypothesis, annotation in entry["annotation_sets"][0]["annotations"].items():
+            for hypothesis, annotation in entry.annotation_sets[0].annotations.items():
                 quotes = []
-                for index in annotation["spans"]:
-                    start, end = entry["spans"][index]
-                    quotes.append((1, text[start:end]))
+                for index in annotation.spans:
+                    start, end = entry.spans[index]
+                    quotes.append((1, entry.text[start:end]))
                 labels.append(
                     GoldLabel(
                         criterion_id=CONTRACTNLI_CRITERIA[hypothesis],
-                        grade=CONTRACTNLI_GRADES[annotation["choice"]],
+                        grade=CONTRACTNLI_GRADES[annotation.choice],
                         evidence=_locate_all(locator, quotes),
                     )
                 )
-            yield LabelledDocument(document_id=str(entry["id"]), document=document, labels=labels)
+            yield LabelledDocument(document_id=str(entry.id), document=document, labels=labels)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def load_contractnli(path: Path) -> ContractNLISet:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        size = len(raw["documents"])
-        unknown = set(raw["labels"]) - set(CONTRACTNLI_CRITERIA)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise BadInputError(
             f"{path}: not a readable ContractNLI split ({type(exc).__name__})", code="bad_dataset"
         ) from None
+    try:
+        split = ContractNLIFile.model_validate(raw)
+    except ValidationError as exc:
+        raise BadInputError(f"{path}: not a ContractNLI split: {_first_error(exc)}", code="bad_dataset") from None
+    unknown = set(split.labels) - set(CONTRACTNLI_CRITERIA)
     if unknown:
         raise BadInputError(f"{path}: unknown ContractNLI hypotheses {sorted(unknown)}", code="bad_dataset")
-    return ContractNLISet(name=f"contractnli:{path.name}", rubric=load_rubric("contractnli"), size=size, path=path)
+    return ContractNLISet(
+        name=f"contractnli:{path.name}", rubric=load_rubric("contractnli"), size=len(split.documents), split=split
+    )
