@@ -20,7 +20,7 @@ from reviewer.errors import BadInputError, ReviewerError
 from reviewer.evaluation.datasets import load_contractnli, load_samples
 from reviewer.evaluation.runner import evaluate
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
-from reviewer.output import write_atomically
+from reviewer.output import check_writable, write_atomically
 from reviewer.pipeline import review_document
 from reviewer.progress import Progress
 from reviewer.render.evaluation import render_eval_table
@@ -104,6 +104,8 @@ def _load_settings() -> Settings:
 
 def _review(args: argparse.Namespace) -> int:
     settings = _load_settings()
+    if args.output:
+        check_writable(args.output)
     rubric = load_rubric(args.rubric)
     backend = _backend_for(args)
     try:
@@ -155,6 +157,9 @@ def _eval(args: argparse.Namespace) -> int:
     for option, bar in (("--min-accuracy", args.min_accuracy), ("--min-macro-f1", args.min_macro_f1)):
         if bar is not None and not 0 <= bar <= 1:
             raise BadInputError(f"{option} must be between 0 and 1, got {bar:g}", code="bad_option")
+    for destination in (args.output, args.predictions):
+        if destination:
+            check_writable(destination)
     labelled_sets = []
     if args.samples or not args.contractnli:
         labelled_sets.append(load_samples())
@@ -243,6 +248,7 @@ def _bulk(args: argparse.Namespace) -> int:
     rubric = catalog.load(rubric_name)
     sources = collect_sources(args.paths)
     vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
+    check_writable(args.out, folder=True)
     backend = _backend_for(args)
     progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
     result = asyncio.run(

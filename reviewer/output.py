@@ -1,17 +1,40 @@
-"""Writing results without ever leaving a half-written file behind."""
+"""Writing results without ever leaving a half-written file behind, and refusing, before any work is
+done, a destination that cannot be written."""
 
 import os
 import tempfile
 from pathlib import Path
 
+from reviewer.errors import BadInputError, ReviewerError
+
+
+def check_writable(path: Path, *, folder: bool = False) -> None:
+    """Raise BadInputError now if `path` (a file, or a folder with folder=True) cannot be written, so a
+    review is never run only to be lost at the end. Creates the missing folders, as writing would."""
+    directory = path if folder else path.parent
+    if not folder and path.is_dir():
+        raise BadInputError(f"{path}: is a folder; give a file name", code="unwritable_output")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".reviewer-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write here ({exc.strerror or exc})", code="unwritable_output") from None
+
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
         raise

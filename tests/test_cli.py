@@ -102,3 +102,33 @@ def test_rubrics_lists_the_default_and_checks_a_file(capsys, tmp_path):
         capsys, "rubrics", "--check", str(Path(__file__).parent.parent / "reviewer/rubrics/default.yaml")
     )
     assert code == 0 and "ok" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["review", str(SAMPLES / "helix_systems.pdf"), "--output", "{blocked}/report.md"],
+        ["eval", "--samples", "--no-progress", "--predictions", "{blocked}/predictions.jsonl"],
+        ["eval", "--samples", "--no-progress", "--output", "{blocked}/eval.json"],
+        ["bulk", str(SAMPLES / "helix_systems.pdf"), "--no-progress", "--out", "{blocked}/comparison"],
+    ],
+)
+def test_an_unwritable_destination_is_refused_before_any_work(capsys, tmp_path, monkeypatch, argv):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("work started before the destination was checked")
+
+    monkeypatch.setattr("reviewer.cli.review_document", must_not_run)
+    monkeypatch.setattr("reviewer.cli.evaluate", must_not_run)
+    monkeypatch.setattr("reviewer.cli.run_bulk", must_not_run)
+    code, out, err = run_cli(capsys, *[a.replace("{blocked}", str(blocked)) for a in argv])
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[-1].startswith(f"reviewer: error: {blocked}/")
+    assert "cannot write here" in err
+
+
+def test_a_folder_given_as_the_output_file_is_refused(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "review", str(SAMPLES / "helix_systems.pdf"), "--output", str(tmp_path))
+    assert code == 2 and "is a folder; give a file name" in err
