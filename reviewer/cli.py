@@ -207,9 +207,17 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_FAILED if below else EXIT_OK
 
 
+def _check_listen_options(args: argparse.Namespace) -> None:
+    if not 1 <= args.port <= 65535:
+        raise BadInputError(f"--port must be between 1 and 65535, got {args.port}", code="bad_option")
+    if getattr(args, "workers", 1) < 1:
+        raise BadInputError("--workers must be at least 1", code="bad_option")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    _check_listen_options(args)
     if args.no_auth:
         os.environ["REVIEWER_API_ALLOW_ANONYMOUS"] = "true"
     settings = _load_settings()
@@ -284,6 +292,7 @@ def _bulk(args: argparse.Namespace) -> int:
 def _slack(args: argparse.Namespace) -> int:
     import uvicorn
 
+    _check_listen_options(args)
     settings = _load_settings()
     if not settings.slack_enabled:
         raise BadInputError(

@@ -132,3 +132,22 @@ def test_an_unwritable_destination_is_refused_before_any_work(capsys, tmp_path, 
 def test_a_folder_given_as_the_output_file_is_refused(capsys, tmp_path):
     code, _, err = run_cli(capsys, "review", str(SAMPLES / "helix_systems.pdf"), "--output", str(tmp_path))
     assert code == 2 and "is a folder; give a file name" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--no-auth", "--port", "99999"], "--port must be between 1 and 65535, got 99999"),
+        (["serve", "--no-auth", "--workers", "0"], "--workers must be at least 1"),
+        (["slack", "--port", "0"], "--port must be between 1 and 65535, got 0"),
+    ],
+)
+def test_impossible_listen_options_are_refused_before_the_server_starts(capsys, monkeypatch, argv, message):
+    import uvicorn
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the server started")
+
+    monkeypatch.setattr(uvicorn, "run", must_not_run)
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err.strip() == f"reviewer: error: {message}"

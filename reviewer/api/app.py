@@ -31,6 +31,7 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # the CLI's root handler would print every line a second time
 
 
 def create_slack_app() -> FastAPI:
