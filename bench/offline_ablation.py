@@ -1,0 +1,160 @@
+"""What each design choice of the offline grader is worth, measured the same way for every variant.
+
+    python -m bench.offline_ablation [PATH-TO-ContractNLI-dev.json]
+
+Each variant changes one thing in the shipped grader (offline/v3). For each, the two thresholds are
+chosen on the even-indexed ContractNLI dev documents exactly as bench/offline_calibration.py does
+(accuracy + macro-F1 among settings reaching evidence recall@3 0.80), then reported on the
+odd-indexed documents and on the project's samples (with the default presence threshold and the
+margin chosen on ContractNLI: the samples set no threshold). Variants tried and not shipped stay
+here so that the evidence behind the choice can be re-run.
+"""
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.offline_calibration import DEFAULT_PATH, EVIDENCE_RECALL_GOAL, MARGIN_GRID, PRESENT_GRID
+from reviewer.evaluation.datasets import GoldLabel, LabelledSet, load_contractnli, load_samples
+from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
+from reviewer.grading.offline import DEFAULT_PRESENT_THRESHOLD, MET_KEY_TERMS, CriterionQuery, index_document
+from reviewer.passages import Passage
+from reviewer.retrieval import BM25Index, tokenize
+from reviewer.review import Grade
+from reviewer.rubric import Criterion, Rubric
+
+NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nor|without|cannot|can't|don't|doesn't|won't|isn't|aren't|exclud\w*|outside)\b",
+    re.IGNORECASE,
+)
+CLAUSE = re.compile(r"[;,:]|\bbut\b|\bwhile\b|\bexcept\b", re.IGNORECASE)
+SPECIFIC = re.compile(
+    r"\d|\b(?:will|shall|must|commit(?:s|ted)?|guarantee[sd]?|includ(?:e|es|ed|ing)|provide[sd]?|deliver(?:s|ed)?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One criterion of one document, as a variant sees it; grades follow from two thresholds."""
+
+    relevance: float
+    lead: float
+    evidence: list[Passage]
+    full_answer: bool
+
+
+Variant = Callable[[Criterion, list[Passage], BM25Index], Measured]
+
+
+def _negated_terms(text: str) -> set[str]:
+    return {t for clause in CLAUSE.split(text) if NEGATION.search(clause) for t in tokenize(clause)}
+
+
+def make_variant(
+    *, whole_guidance: bool = False, negated_met_cues_flip: bool = False, require_specific: bool = False
+) -> Variant:
+    def measure(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Measured:
+        query = CriterionQuery(criterion)
+        hits = index.search(query.terms, top_k=3)
+        if not hits:
+            return Measured(0.0, 0.0, [], False)
+        red_flag, met = query.red_flag_cues, query.met_cues
+        if whole_guidance:
+            red_flag = Counter(tokenize(criterion.guidance.red_flag, keep_stopwords=True))
+            met = Counter(tokenize(criterion.guidance.met, keep_stopwords=True))
+        flip = negated_met_cues_flip and not NEGATION.search(criterion.guidance.met)
+        red_scores, met_scores = [], []
+        for hit in hits:
+            negated = _negated_terms(passages[hit.index].text) if flip else set()
+            met_here = Counter({t: w for t, w in met.items() if t not in negated})
+            red_here = red_flag + Counter({t: w for t, w in met.items() if t in negated})
+            red_scores.append(index.score(red_here, hit.index))
+            met_scores.append(index.score(met_here, hit.index))
+        evidence = [passages[h.index] for h in hits]
+        covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
+        full = len(covered) >= MET_KEY_TERMS and (
+            not require_specific or any(SPECIFIC.search(p.text) for p in evidence)
+        )
+        return Measured(hits[0].score / query.weight, max(red_scores) - max(met_scores), evidence, full)
+
+    return measure
+
+
+VARIANTS: dict[str, tuple[Variant, bool]] = {
+    "offline/v3 (shipped)": (make_variant(), False),
+    "headings kept as evidence": (make_variant(), True),
+    "whole guidance texts for the red flag (v2)": (make_variant(whole_guidance=True), False),
+    "negated met cues count for the red flag": (make_variant(negated_met_cues_flip=True), False),
+    "'specific commitment' required for met": (make_variant(require_specific=True), False),
+}
+
+
+def grade(m: Measured, rubric: Rubric, present: float, margin: float) -> Grade:
+    if m.relevance < present:
+        return Grade.MISSING
+    if rubric.allows(Grade.RED_FLAG) and m.lead >= margin:
+        return Grade.RED_FLAG
+    if rubric.allows(Grade.PARTIAL) and not m.full_answer:
+        return Grade.PARTIAL
+    return Grade.MET
+
+
+Row = tuple[int, str, str, GoldLabel, Measured]
+
+
+def measure_set(labelled: LabelledSet, variant: Variant, headings: bool) -> list[Row]:
+    rows = []
+    for number, item in enumerate(labelled.documents()):
+        passages, index = index_document(item.document, headings=headings)
+        for label in item.labels:
+            criterion = labelled.rubric.criterion(label.criterion_id)
+            rows.append((number, item.document_id, label.criterion_id, label, variant(criterion, passages, index)))
+    return rows
+
+
+def score(rows: list[Row], rubric: Rubric, present: float, margin: float) -> Metrics:
+    predictions = []
+    for _, document_id, criterion_id, label, m in rows:
+        g = grade(m, rubric, present, margin)
+        cited = [] if g is Grade.MISSING else m.evidence
+        quotes = [PredictedQuote(page=p.page, quote=p.text, verified=True, start=p.start, end=p.end) for p in cited]
+        predictions.append(
+            Prediction(
+                document_id=document_id,
+                criterion_id=criterion_id,
+                gold_grade=label.grade,
+                predicted_grade=g,
+                quotes=quotes,
+                gold_evidence=label.evidence,
+            )
+        )
+    return compute_metrics(predictions, rubric.grades, ks=(3,))
+
+
+def calibrate(rows: list[Row], rubric: Rubric) -> tuple[float, float]:
+    scored = {(p, m): score(rows, rubric, p, m) for p in PRESENT_GRID for m in MARGIN_GRID}
+    reaching = [pm for pm, x in scored.items() if x.evidence_recall_at[3] >= EVIDENCE_RECALL_GOAL] or list(scored)
+    return max(reaching, key=lambda pm: scored[pm].accuracy + scored[pm].macro_f1)
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
+    contractnli, samples = load_contractnli(path), load_samples()
+    print(f"{'variant':44} {'thresholds':>11}  {'ContractNLI odd: acc  mF1  ev@3':>32}  {'samples: acc  mF1':>18}")
+    for name, (variant, headings) in VARIANTS.items():
+        rows = measure_set(contractnli, variant, headings)
+        present, margin = calibrate([r for r in rows if r[0] % 2 == 0], contractnli.rubric)
+        held_out = score([r for r in rows if r[0] % 2 == 1], contractnli.rubric, present, margin)
+        on_samples = score(measure_set(samples, variant, headings), samples.rubric, DEFAULT_PRESENT_THRESHOLD, margin)
+        print(
+            f"{name:44} {present:>5} {margin:>5}  {held_out.accuracy:>21.3f} {held_out.macro_f1:.3f} "
+            f"{held_out.evidence_recall_at[3]:.3f}  {on_samples.accuracy:>13.3f} {on_samples.macro_f1:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
