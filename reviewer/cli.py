@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluation = sub.add_parser("eval", help="measure a backend on labelled documents")
     evaluation.add_argument("--samples", action="store_true", help="the project's labelled samples (default)")
+    evaluation.add_argument(
+        "--labelled",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own labelled proposals: PDFs and a labels.yaml like samples/labels.yaml",
+    )
     evaluation.add_argument("--contractnli", type=Path, default=None, help="a ContractNLI split (JSON)")
     evaluation.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
     evaluation.add_argument("--model", default=None, help="model for the anthropic backend")
@@ -161,8 +169,10 @@ def _eval(args: argparse.Namespace) -> int:
         if destination:
             check_writable(destination)
     labelled_sets = []
-    if args.samples or not args.contractnli:
+    if args.samples or not (args.contractnli or args.labelled):
         labelled_sets.append(load_samples())
+    for directory in args.labelled:
+        labelled_sets.append(load_samples(directory))
     if args.contractnli:
         labelled_sets.append(load_contractnli(args.contractnli))
     backend = _backend_for(args)

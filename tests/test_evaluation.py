@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.review import Grade
 from tests.fake_anthropic import FakeAnthropic, message_response, requested_ids
 
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 M, P, X, R = Grade.MET, Grade.PARTIAL, Grade.MISSING, Grade.RED_FLAG
 
 
@@ -257,3 +259,72 @@ def test_a_malformed_contractnli_document_is_refused_at_load_naming_the_field(tm
     with pytest.raises(BadInputError, match="not a ContractNLI split") as refused:
         load_contractnli(path)
     assert message in str(refused.value)
+
+
+def labelled_folder(tmp_path, labels_yaml: str, pdfs=("helix_systems.pdf",)):
+    folder = tmp_path / "earlier-rfp"
+    folder.mkdir()
+    for name in pdfs:
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    (folder / "labels.yaml").write_text(labels_yaml)
+    return folder
+
+
+def test_eval_reads_a_buyers_own_labelled_folder(tmp_path, capsys):
+    folder = labelled_folder(
+        tmp_path,
+        "rubric: ai_vendor_checklist\n"
+        "documents:\n"
+        "  helix_systems.pdf:\n"
+        "    labels:\n"
+        "      data_safety: {grade: met, page: 2, quote: 'Data is encrypted at rest'}\n"
+        "      handover: {grade: partial}\n",
+    )
+    predictions = tmp_path / "p.jsonl"
+    options = ["--backend", "offline", "--no-progress", "--format", "json", "--predictions", str(predictions)]
+    code = main(["eval", "--labelled", str(folder), *options])
+    [report] = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["dataset"] == "labelled:earlier-rfp" and report["rubric_id"] == "ai_vendor_checklist"
+    assert report["documents"] == 1 and report["metrics"]["labels"] == 2
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert {(x["criterion_id"], x["gold_grade"]) for x in lines} == {("data_safety", "met"), ("handover", "partial")}
+
+
+@pytest.mark.parametrize(
+    ("labels_yaml", "message"),
+    [
+        ("documents:\n  helix_systems.pdf:\n    labels:\n      handovr: {grade: met}\n", "criterion 'handovr' is not"),
+        ("documents:\n  other.pdf:\n    labels:\n      handover: {grade: met}\n", "other.pdf: no such file"),
+        ("documents:\n  helix_systems.pdf:\n    labels:\n      handover: {grade: maybe}\n", "handover.grade"),
+        ("documents:\n  helix_systems.pdf:\n    labels:\n      handover: {grade: met, quote: x}\n", "needs the page"),
+        (
+            "rubric: contractnli\ndocuments:\n  helix_systems.pdf:\n    labels:\n"
+            "      no_licensing: {grade: partial}\n",
+            "grade 'partial' is not used by rubric contractnli_nda",
+        ),
+        ("documents: [1, 2]\n", "not a labels file"),
+    ],
+)
+def test_a_bad_labels_file_is_refused_before_any_review_naming_what_is_wrong(tmp_path, capsys, labels_yaml, message):
+    folder = labelled_folder(tmp_path, labels_yaml)
+    code = main(["eval", "--labelled", str(folder), "--backend", "offline", "--no-progress"])
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and str(folder / "labels.yaml") in err
+
+
+def test_a_labelled_file_that_is_not_a_pdf_is_refused_naming_it(tmp_path, capsys):
+    folder = labelled_folder(tmp_path, "documents:\n  fake.pdf:\n    labels:\n      handover: {grade: met}\n", pdfs=())
+    (folder / "fake.pdf").write_text("not a pdf")
+    code = main(["eval", "--labelled", str(folder), "--backend", "offline", "--no-progress"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "fake.pdf: not a PDF" in err
+
+
+def test_a_labels_file_may_name_its_own_rubric_file_beside_it(tmp_path):
+    folder = labelled_folder(
+        tmp_path, "rubric: ours.yaml\ndocuments:\n  helix_systems.pdf:\n    labels:\n      data_safety: {grade: met}\n"
+    )
+    rubric_text = (Path(__file__).resolve().parent.parent / "reviewer/rubrics/default.yaml").read_text()
+    (folder / "ours.yaml").write_text(rubric_text.replace("id: ai_vendor_checklist", "id: our_checklist", 1))
+    labelled = load_samples(folder)
+    assert labelled.rubric.id == "our_checklist" and labelled.size == 1

@@ -19,7 +19,7 @@ from reviewer.config import IngestLimits
 from reviewer.documents import Document, read_pdf
 from reviewer.errors import BadInputError
 from reviewer.review import Grade
-from reviewer.rubric import Rubric, load_rubric
+from reviewer.rubric import Rubric, RubricCatalog, load_rubric
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "samples"
 
@@ -82,31 +82,110 @@ def _locate_all(locator: QuoteLocator, quotes: list[tuple[int, str]]) -> list[Ev
     return spans
 
 
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+class LabelEntry(BaseModel):
+    grade: Grade
+    page: int | None = Field(default=None, ge=1)
+    quote: str | None = None
+
+    @model_validator(mode="after")
+    def _quote_has_a_page(self) -> "LabelEntry":
+        if self.quote and self.page is None:
+            raise ValueError("a quote needs the page it is on")
+        return self
+
+
+class LabelledProposal(BaseModel):
+    vendor: str | None = None
+    labels: dict[str, LabelEntry] = Field(min_length=1)
+
+
+class LabelsFile(BaseModel):
+    """labels.yaml of a folder of labelled proposals (the project's samples/ is one)."""
+
+    rubric: str = "default"
+    documents: dict[str, LabelledProposal] = Field(min_length=1)
+
+
 class SamplesSet(LabelledSet):
+    """A folder of proposal PDFs and their gold labels (labels.yaml): the project's samples, or a
+    buyer's own labelled responses to an earlier RFP."""
+
     directory: Path
+    entries: LabelsFile
 
     def documents(self) -> Iterator[LabelledDocument]:
-        raw = yaml.safe_load((self.directory / "labels.yaml").read_text(encoding="utf-8"))
-        for name, entry in raw["documents"].items():
-            document = read_pdf((self.directory / name).read_bytes(), name, limits=IngestLimits())
+        for name, entry in self.entries.documents.items():
+            path = self.directory / name
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise BadInputError(
+                    f"{path}: cannot read the labelled PDF ({exc.strerror})", code="bad_dataset"
+                ) from None
+            try:
+                document = read_pdf(data, name, limits=IngestLimits())
+            except BadInputError as exc:
+                raise BadInputError(f"{path}: {exc.message}", code="bad_dataset") from None
             locator = QuoteLocator(document)
             labels = [
                 GoldLabel(
                     criterion_id=cid,
-                    grade=Grade(label["grade"]),
-                    evidence=_locate_all(locator, [(label["page"], label["quote"])] if label.get("quote") else []),
+                    grade=label.grade,
+                    evidence=_locate_all(locator, [(label.page, label.quote)] if label.quote and label.page else []),
                 )
-                for cid, label in entry["labels"].items()
+                for cid, label in entry.labels.items()
             ]
             yield LabelledDocument(document_id=name, document=document, labels=labels)
+
+
+def _starts_like_a_pdf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return b"%PDF-" in handle.read(1024)
+
+
+def _labels_rubric(directory: Path, reference: str) -> Rubric:
+    """The rubric a labels file names: a rubric file beside it, or a bundled rubric by name or id."""
+    if Path(reference).suffix in (".yaml", ".yml", ".toml"):
+        return load_rubric(directory / reference)
+    return RubricCatalog().load(reference)
 
 
 def load_samples(directory: Path = SAMPLES_DIR) -> SamplesSet:
     path = directory / "labels.yaml"
     if not path.is_file():
         raise BadInputError(f"{path}: no labels file", code="no_labels")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return SamplesSet(name="samples", rubric=load_rubric(), size=len(raw["documents"]), directory=directory)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        entries = LabelsFile.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise BadInputError(f"{path}: not a readable labels file ({type(exc).__name__})", code="bad_dataset") from None
+    except ValidationError as exc:
+        raise BadInputError(f"{path}: not a labels file: {_first_error(exc)}", code="bad_dataset") from None
+    rubric = _labels_rubric(directory, entries.rubric)
+    problems = []
+    for name, entry in entries.documents.items():
+        if not (directory / name).is_file():
+            problems.append(f"{name}: no such file in {directory}")
+        elif not _starts_like_a_pdf(directory / name):
+            problems.append(f"{name}: not a PDF (no %PDF- header)")
+        for cid, label in entry.labels.items():
+            if cid not in rubric.criterion_ids:
+                problems.append(f"{name}: criterion '{cid}' is not in rubric {rubric.id}")
+            elif not rubric.allows(label.grade):
+                problems.append(f"{name}: {cid}: grade '{label.grade.value}' is not used by rubric {rubric.id}")
+    if problems:
+        raise BadInputError(
+            f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            code="bad_dataset",
+        )
+    name = "samples" if directory.resolve() == SAMPLES_DIR.resolve() else f"labelled:{directory.name}"
+    return SamplesSet(name=name, rubric=rubric, size=len(entries.documents), directory=directory, entries=entries)
 
 
 class ContractNLIAnnotation(BaseModel):
@@ -164,12 +243,6 @@ class ContractNLISet(LabelledSet):
                     )
                 )
             yield LabelledDocument(document_id=str(entry.id), document=document, labels=labels)
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def load_contractnli(path: Path) -> ContractNLISet:
