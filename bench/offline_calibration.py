@@ -7,10 +7,10 @@
    grader's query built from the rubric (description, met guidance, keywords).
 2. Calibration: the two thresholds of the offline grader (presence, red-flag margin) are chosen on
    the even-indexed documents and reported on the odd-indexed ones, which played no part in
-   choosing them. The choice maximises accuracy + macro-F1 among the settings whose end-to-end
-   evidence recall@3 reaches the goal (0.80: a finding graded `missing` cites nothing, so a strict
-   presence threshold costs evidence); if none does, over all settings. The chosen values belong
-   in the rubric's `offline:` block.
+   choosing them. The choice is the setting that clears the issue's three goals (accuracy 0.65,
+   macro-F1 0.55, end-to-end evidence recall@3 0.80) by the widest margin: the largest smallest
+   margin. Evidence recall pulls the presence threshold down (a finding graded `missing` cites
+   nothing), accuracy pulls it up. The chosen values belong in the rubric's `offline:` block.
 """
 
 import sys
@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from reviewer.evaluation.datasets import GoldLabel, load_contractnli
-from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics
+from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
 from reviewer.grading.offline import Assessment, CriterionQuery, assess, decide, index_document
 from reviewer.retrieval import tokenize
 from reviewer.review import Grade
@@ -26,7 +26,13 @@ from reviewer.review import Grade
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared/data/contractnli/dev.json"
 PRESENT_GRID = [round(0.30 + 0.02 * i, 2) for i in range(21)]
 MARGIN_GRID = [round(-1.0 + 0.1 * i, 1) for i in range(51)]
-EVIDENCE_RECALL_GOAL = 0.80
+GOALS = {"accuracy": 0.65, "macro-F1": 0.55, "evidence recall@3": 0.80}
+
+
+def goal_margin(m: Metrics) -> float:
+    """How far the weakest of the three goals is cleared (negative: missed)."""
+    achieved = {"accuracy": m.accuracy, "macro-F1": m.macro_f1, "evidence recall@3": m.evidence_recall_at[3]}
+    return min(achieved[name] - goal for name, goal in GOALS.items())
 
 
 def overlaps(passage, spans) -> bool:
@@ -82,8 +88,7 @@ def main() -> None:
     tune = [r for r in rows if r[0] % 2 == 0]
     held_out = [r for r in rows if r[0] % 2 == 1]
     scored = {(p, m): metrics(tune, p, m) for p in PRESENT_GRID for m in MARGIN_GRID}
-    reaching = [pm for pm, x in scored.items() if x.evidence_recall_at[3] >= EVIDENCE_RECALL_GOAL] or list(scored)
-    best = max(reaching, key=lambda pm: scored[pm].accuracy + scored[pm].macro_f1)
+    best = max(scored, key=lambda pm: goal_margin(scored[pm]))
     print(f"\nchosen on even documents: present_threshold {best[0]}, red_flag_margin {best[1]}")
     for name, subset in (("even (tuning)", tune), ("odd (held out)", held_out), ("all", rows)):
         m = metrics(subset, *best)
