@@ -371,7 +371,8 @@ async def run_message_batch(
             review = assemble_review(document, rubric, gradings[job.id], backend=job.backend, offline=False)
             if job.vendor_name:
                 review = review.model_copy(update={"vendor_name": job.vendor_name})
-            store.complete(job.id, worker_id, review.model_dump_json(), review.vendor_name)
+            used = (review.rubric.id, review.rubric.version)
+            store.complete(job.id, worker_id, review.model_dump_json(), review.vendor_name, used)
         state_file.unlink(missing_ok=True)
     except asyncio.CancelledError:
         for job in claimed:

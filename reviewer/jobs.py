@@ -133,8 +133,18 @@ class JobRunner:
                 self.store.fail, job.id, worker_id, "internal_error", "the review failed with an internal error"
             )
             return
+        used = (review.rubric.id, review.rubric.version)
+        if used != (job.rubric_id, job.rubric_version):
+            log.warning(
+                "review %s: rubric %s changed from %s v%s to %s v%s while the job was queued; graded with the new one",
+                job.id,
+                job.rubric_name,
+                job.rubric_id,
+                job.rubric_version,
+                *used,
+            )
         result = await asyncio.to_thread(review.model_dump_json)
-        stored = await asyncio.to_thread(self.store.complete, job.id, worker_id, result, review.vendor_name)
+        stored = await asyncio.to_thread(self.store.complete, job.id, worker_id, result, review.vendor_name, used)
         log.info(
             "review %s done in %.2f s (%d model calls)%s",
             job.id,

@@ -347,10 +347,21 @@ class JobStore:
             job_id, worker_id, finished_at=time.time(), claimed_by=None, lease_until=None, **values
         )
 
-    def complete(self, job_id: str, worker_id: str, result_json: str, vendor_name: str | None) -> bool:
+    def complete(
+        self,
+        job_id: str,
+        worker_id: str,
+        result_json: str,
+        vendor_name: str | None,
+        rubric: tuple[str, str] | None = None,
+    ) -> bool:
+        """Store the result. `rubric` is the (id, version) the review actually used: a rubric file edited
+        while the job waited is recorded as what graded it, so listings and deduplication tell the truth."""
         values: dict[str, object] = {"status": JobStatus.DONE.value, "result": result_json}
         if vendor_name:
             values["vendor_name"] = vendor_name
+        if rubric:
+            values["rubric_id"], values["rubric_version"] = rubric
         return self._finish(job_id, worker_id, **values)
 
     def fail(self, job_id: str, worker_id: str, code: str, message: str) -> bool:

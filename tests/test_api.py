@@ -40,9 +40,9 @@ class ExplodingBackend:
         raise RuntimeError("secret internal detail")
 
 
-def make_client(tmp_path, factory=create_backend, **overrides) -> TestClient:
+def make_client(tmp_path, factory=create_backend, run_workers=True, **overrides) -> TestClient:
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", api_keys=[KEY], job_poll_seconds=0.05, **overrides)
-    return TestClient(create_app(settings, backend_factory=factory))
+    return TestClient(create_app(settings, backend_factory=factory, run_workers=run_workers))
 
 
 def upload(client, data=SAMPLE, name="proposal.pdf", params="", **form):
@@ -337,3 +337,21 @@ def test_the_api_runs_on_postgres_too(tmp_path):
         assert done["status"] == "done" and len(done["review"]["findings"]) == 9
         assert upload(c).json()["deduplicated"] is True
         assert c.get("/readyz").json()["checks"]["store"] == "ok"
+
+
+def test_a_rubric_edited_while_a_job_waits_is_recorded_as_the_version_that_graded_it(tmp_path):
+    rubrics = tmp_path / "rubrics"
+    rubrics.mkdir()
+    default = (Path(__file__).resolve().parent.parent / "reviewer/rubrics/default.yaml").read_text()
+    ours = default.replace("id: ai_vendor_checklist", "id: our_checklist", 1)
+    (rubrics / "ours.yaml").write_text(ours)
+    with make_client(tmp_path, rubrics_dir=rubrics, run_workers=False) as c:
+        queued = upload(c, rubric="ours").json()
+        assert queued["status"] == "queued" and queued["rubric"]["version"] == "1.0"
+    (rubrics / "ours.yaml").write_text(ours.replace('version: "1.0"', 'version: "1.1"', 1))
+    with make_client(tmp_path, rubrics_dir=rubrics) as c:
+        done = wait_for(c, queued["id"])
+        assert done["status"] == "done"
+        assert done["rubric"]["version"] == "1.1" and done["review"]["rubric"]["version"] == "1.1"
+        again = upload(c, rubric="ours")
+        assert again.status_code == 200 and again.json()["id"] == queued["id"]
