@@ -25,7 +25,7 @@ from reviewer.review import Grade
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared/data/contractnli/dev.json"
 PRESENT_GRID = [round(0.30 + 0.02 * i, 2) for i in range(21)]
-MARGIN_GRID = [round(-1.0 + 0.1 * i, 1) for i in range(51)]
+MARGIN_GRID = [round(0.1 * i, 1) for i in range(51)]
 GOALS = {"accuracy": 0.65, "macro-F1": 0.55, "evidence recall@3": 0.80}
 
 

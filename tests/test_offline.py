@@ -142,3 +142,10 @@ def test_is_heading_means_short_and_not_ended_like_a_sentence():
     assert is_heading(passage("Data protection and security"))
     assert not is_heading(passage("Data is encrypted."))
     assert not is_heading(passage("Data is encrypted at rest and in transit with keys held by you"))
+
+
+def test_no_red_flag_without_a_red_flag_word_even_at_a_zero_margin():
+    rubric = OWNERSHIP.model_copy(update={"offline": OWNERSHIP.offline.model_copy(update={"red_flag_margin": 0.0})})
+    document = make_document(FILLER, "The model weights are listed in the client annex with their ownership.")
+    finding = offline_review(document, rubric).findings[0]
+    assert finding.grade is not Grade.RED_FLAG

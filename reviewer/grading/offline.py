@@ -96,7 +96,8 @@ def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> A
 def decide(assessment: Assessment, rubric: Rubric, present_threshold: float, red_flag_margin: float) -> Grade:
     if assessment.relevance < present_threshold:
         return Grade.MISSING
-    if rubric.allows(Grade.RED_FLAG) and assessment.red_flag_lead >= red_flag_margin:
+    leans_to_red_flag = assessment.red_flag_words and assessment.red_flag_lead >= red_flag_margin
+    if rubric.allows(Grade.RED_FLAG) and leans_to_red_flag:
         return Grade.RED_FLAG
     if rubric.allows(Grade.PARTIAL) and len(assessment.covered_terms) < MET_KEY_TERMS:
         return Grade.PARTIAL
