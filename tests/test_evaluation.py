@@ -328,3 +328,15 @@ def test_a_labels_file_may_name_its_own_rubric_file_beside_it(tmp_path):
     (folder / "ours.yaml").write_text(rubric_text.replace("id: ai_vendor_checklist", "id: our_checklist", 1))
     labelled = load_samples(folder)
     assert labelled.rubric.id == "our_checklist" and labelled.size == 1
+
+
+def test_per_criterion_scores_split_accuracy_and_evidence_recall_by_criterion():
+    span = EvidenceSpan(page=1, start=0, end=10)
+    predictions = [
+        pred(M, M, quotes=[quote(0, 5)], evidence=[span]).model_copy(update={"criterion_id": "a"}),
+        pred(M, X, evidence=[span]).model_copy(update={"criterion_id": "a"}),
+        pred(X, X).model_copy(update={"criterion_id": "b"}),
+    ]
+    scores = compute_metrics(predictions, [M, X, R]).per_criterion
+    assert scores["a"].labels == 2 and scores["a"].accuracy == 0.5 and scores["a"].evidence_recall == 0.5
+    assert scores["b"].labels == 1 and scores["b"].accuracy == 1.0 and scores["b"].evidence_recall is None

@@ -36,6 +36,12 @@ class GradeScores(BaseModel):
     support: int
 
 
+class CriterionScores(BaseModel):
+    labels: int
+    accuracy: float
+    evidence_recall: float | None = Field(description="As for the whole set, over this criterion's labels.")
+
+
 class Metrics(BaseModel):
     labels: int
     errors: int
@@ -48,6 +54,9 @@ class Metrics(BaseModel):
     )
     evidence_recall_at: dict[int, float | None] = Field(default_factory=dict)
     citation_validity: float | None = Field(description="Share of cited quotes that verified.")
+    per_criterion: dict[str, CriterionScores] = Field(
+        default_factory=dict, description="criterion id -> accuracy and evidence recall on its labels"
+    )
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -111,4 +120,20 @@ def compute_metrics(predictions: Sequence[Prediction], grades: Sequence[Grade], 
             k: (round(r, 4) if (r := evidence_recall(predictions, k)) is not None else None) for k in ks
         },
         citation_validity=round(_ratio(sum(q.verified for q in quotes), len(quotes)), 4) if quotes else None,
+        per_criterion=_per_criterion(predictions),
     )
+
+
+def _per_criterion(predictions: Sequence[Prediction]) -> dict[str, CriterionScores]:
+    by_criterion: dict[str, list[Prediction]] = {}
+    for p in predictions:
+        by_criterion.setdefault(p.criterion_id, []).append(p)
+    scores = {}
+    for criterion_id, items in sorted(by_criterion.items()):
+        recall = evidence_recall(items)
+        scores[criterion_id] = CriterionScores(
+            labels=len(items),
+            accuracy=round(_ratio(sum(p.predicted_grade is p.gold_grade for p in items), len(items)), 4),
+            evidence_recall=None if recall is None else round(recall, 4),
+        )
+    return scores

@@ -33,6 +33,11 @@ def render_eval_table(report: EvalReport) -> str:
     ]
     for gold, row in m.confusion.items():
         lines.append(f"  {gold:10}" + "".join(f"{row.get(p, 0):>10}" for p in predicted))
+    if m.per_criterion:
+        width = max(len(c) for c in m.per_criterion)
+        lines += ["", f"  {'criterion':{width}} {'labels':>7} {'accuracy':>9} {'evidence':>9}"]
+        for criterion_id, c in sorted(m.per_criterion.items(), key=lambda item: (item[1].accuracy, item[0])):
+            lines.append(f"  {criterion_id:{width}} {c.labels:>7} {_pct(c.accuracy):>9} {_pct(c.evidence_recall):>9}")
     if report.usage.calls:
         u = report.usage
         lines += [
