@@ -6,20 +6,22 @@ import json
 import logging
 import os
 import sys
+from itertools import islice
 from pathlib import Path
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from reviewer import __version__
-from reviewer.bulk import collect_sources, load_vendor_mapping, run_bulk, write_outputs
+from reviewer.bulk import Source, collect_sources, load_vendor_mapping, run_bulk, write_outputs
 from reviewer.comparison import anonymize, build_comparison
 from reviewer.config import Settings
 from reviewer.documents import read_pdf, safe_file_name
 from reviewer.errors import BadInputError, ReviewerError
-from reviewer.evaluation.datasets import load_contractnli, load_samples
+from reviewer.evaluation.datasets import LabelledSet, load_contractnli, load_samples
 from reviewer.evaluation.runner import evaluate
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
+from reviewer.grading.estimate import describe, empty_estimate, estimate_review
 from reviewer.output import check_writable, write_atomically
 from reviewer.pipeline import review_document
 from reviewer.progress import Progress
@@ -28,7 +30,7 @@ from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
 from reviewer.render.slack import summary_blocks, summary_text
 from reviewer.review import Review
-from reviewer.rubric import RubricCatalog, bundled_rubric_names, load_rubric
+from reviewer.rubric import Rubric, RubricCatalog, bundled_rubric_names, load_rubric
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -68,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 if macro-F1 is below this")
     evaluation.add_argument("--format", choices=["table", "json"], default="table")
     evaluation.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
+    evaluation.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print what a Claude run would cost (tokens, dollars) and send nothing; no key needed",
+    )
     evaluation.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
     serve = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
@@ -91,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("--vendors", type=Path, default=None, help="file name -> vendor name (YAML, JSON or CSV)")
     bulk.add_argument("--anonymize", action="store_true", help="'Vendor A, B, ...' in every output")
     bulk.add_argument("--batch-api", action="store_true", help="one Anthropic Message Batch (half price, slower)")
+    bulk.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print what reviewing these proposals with Claude would cost, and send nothing; no key needed",
+    )
     bulk.add_argument("--no-progress", action="store_true")
 
     sub.add_parser("schema", help="print the Review JSON Schema")
@@ -157,6 +169,41 @@ def _backend_for(args: argparse.Namespace) -> GradingBackend:
     return create_backend(backend_name, settings)
 
 
+def _model_settings(args: argparse.Namespace) -> Settings:
+    settings = _load_settings()
+    return settings.model_copy(update={"model": args.model}) if args.model else settings
+
+
+def _estimate_eval(args: argparse.Namespace, labelled_sets: list[LabelledSet]) -> int:
+    settings = _model_settings(args)
+    total = empty_estimate(settings)
+    for labelled in labelled_sets:
+        estimate = empty_estimate(settings)
+        for item in islice(labelled.documents(), args.limit):
+            estimate += estimate_review(item.document, labelled.rubric, settings)
+        print(f"{labelled.name}: {describe(estimate)}")
+        total += estimate
+    if len(labelled_sets) > 1:
+        print(f"all sets: {describe(total)}")
+    return EXIT_OK
+
+
+def _estimate_bulk(sources: list[Source], rubric: Rubric, settings: Settings) -> int:
+    total = empty_estimate(settings)
+    unreadable = 0
+    for source in sources:
+        try:
+            data = source.read(settings.ingest.max_file_bytes)
+            document = read_pdf(data, source.name, limits=settings.ingest)
+        except (BadInputError, OSError) as exc:
+            unreadable += 1
+            print(f"reviewer: not counted: {source.name}: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+            continue
+        total += estimate_review(document, rubric, settings)
+    print(describe(total))
+    return EXIT_FAILED if unreadable else EXIT_OK
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise BadInputError("--limit must be at least 1", code="bad_option")
@@ -175,6 +222,8 @@ def _eval(args: argparse.Namespace) -> int:
         labelled_sets.append(load_samples(directory))
     if args.contractnli:
         labelled_sets.append(load_contractnli(args.contractnli))
+    if args.estimate:
+        return _estimate_eval(args, labelled_sets)
     backend = _backend_for(args)
     reports, below = [], []
     prediction_lines: list[str] = []
@@ -265,6 +314,8 @@ def _bulk(args: argparse.Namespace) -> int:
         catalog, rubric_name = RubricCatalog(settings.rubrics_dir), args.rubric
     rubric = catalog.load(rubric_name)
     sources = collect_sources(args.paths)
+    if args.estimate:
+        return _estimate_bulk(sources, rubric, settings)
     vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
     check_writable(args.out, folder=True)
     backend = _backend_for(args)
