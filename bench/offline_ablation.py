@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.offline_calibration import DEFAULT_PATH, MARGIN_GRID, PRESENT_GRID, goal_margin
+from bench.offline_calibration import DEFAULT_PATH, MARGIN_GRID, PRESENT_GRID, goal_margin, graded_metrics
 from reviewer.evaluation.datasets import GoldLabel, LabelledSet, load_contractnli, load_samples
-from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
+from reviewer.evaluation.metrics import Metrics
 from reviewer.grading.offline import DEFAULT_PRESENT_THRESHOLD, MET_KEY_TERMS, CriterionQuery, index_document
 from reviewer.passages import Passage
 from reviewer.retrieval import BM25Index, tokenize
@@ -117,22 +117,8 @@ def measure_set(labelled: LabelledSet, variant: Variant, headings: bool) -> list
 
 
 def score(rows: list[Row], rubric: Rubric, present: float, margin: float) -> Metrics:
-    predictions = []
-    for _, document_id, criterion_id, label, m in rows:
-        g = grade(m, rubric, present, margin)
-        cited = [] if g is Grade.MISSING else m.evidence
-        quotes = [PredictedQuote(page=p.page, quote=p.text, verified=True, start=p.start, end=p.end) for p in cited]
-        predictions.append(
-            Prediction(
-                document_id=document_id,
-                criterion_id=criterion_id,
-                gold_grade=label.grade,
-                predicted_grade=g,
-                quotes=quotes,
-                gold_evidence=label.evidence,
-            )
-        )
-    return compute_metrics(predictions, rubric.grades, ks=(3,))
+    graded = [(d, c, label, grade(m, rubric, present, margin), m.evidence) for _, d, c, label, m in rows]
+    return graded_metrics(graded, rubric)
 
 
 def calibrate(rows: list[Row], rubric: Rubric) -> tuple[float, float]:

@@ -20,8 +20,10 @@ from pathlib import Path
 from reviewer.evaluation.datasets import GoldLabel, load_contractnli
 from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
 from reviewer.grading.offline import Assessment, CriterionQuery, assess, decide, index_document
+from reviewer.passages import Passage
 from reviewer.retrieval import tokenize
 from reviewer.review import Grade
+from reviewer.rubric import Rubric
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared/data/contractnli/dev.json"
 PRESENT_GRID = [round(0.30 + 0.02 * i, 2) for i in range(21)]
@@ -33,6 +35,26 @@ def goal_margin(m: Metrics) -> float:
     """How far the weakest of the three goals is cleared (negative: missed)."""
     achieved = {"accuracy": m.accuracy, "macro-F1": m.macro_f1, "evidence recall@3": m.evidence_recall_at[3]}
     return min(achieved[name] - goal for name, goal in GOALS.items())
+
+
+def graded_metrics(graded: list[tuple[str, str, GoldLabel, Grade, list[Passage]]], rubric: Rubric) -> Metrics:
+    """Metrics of (document id, criterion id, gold label, grade, evidence passages) rows, citing the
+    evidence unless the grade is `missing`, exactly as the offline grader does."""
+    predictions = []
+    for document_id, criterion_id, label, grade, evidence in graded:
+        cited = [] if grade is Grade.MISSING else evidence
+        quotes = [PredictedQuote(page=p.page, quote=p.text, verified=True, start=p.start, end=p.end) for p in cited]
+        predictions.append(
+            Prediction(
+                document_id=document_id,
+                criterion_id=criterion_id,
+                gold_grade=label.grade,
+                predicted_grade=grade,
+                quotes=quotes,
+                gold_evidence=label.evidence,
+            )
+        )
+    return compute_metrics(predictions, rubric.grades, ks=(3,))
 
 
 def overlaps(passage, spans) -> bool:
@@ -68,22 +90,8 @@ def main() -> None:
         print(f"  {name:13} " + "  ".join(f"@{k} {counts[k] / evidenced:.3f}" for k in (1, 3, 5)))
 
     def metrics(subset, present, margin):
-        predictions = []
-        for _, d, c, label, a in subset:
-            grade = decide(a, rubric, present, margin)
-            cited = [] if grade is Grade.MISSING else a.evidence
-            quotes = [PredictedQuote(page=p.page, quote=p.text, verified=True, start=p.start, end=p.end) for p in cited]
-            predictions.append(
-                Prediction(
-                    document_id=d,
-                    criterion_id=c,
-                    gold_grade=label.grade,
-                    predicted_grade=grade,
-                    quotes=quotes,
-                    gold_evidence=label.evidence,
-                )
-            )
-        return compute_metrics(predictions, rubric.grades, ks=(3,))
+        graded = [(d, c, label, decide(a, rubric, present, margin), a.evidence) for _, d, c, label, a in subset]
+        return graded_metrics(graded, rubric)
 
     tune = [r for r in rows if r[0] % 2 == 0]
     held_out = [r for r in rows if r[0] % 2 == 1]
