@@ -160,9 +160,7 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _backend_for(args: argparse.Namespace) -> GradingBackend:
-    settings = _load_settings()
-    if args.model:
-        settings = settings.model_copy(update={"model": args.model})
+    settings = _model_settings(args)
     backend_name = resolve_backend_name(args.backend, settings)
     if args.backend is None and settings.backend == "auto" and backend_name == "offline":
         print("reviewer: no ANTHROPIC_API_KEY set, using the offline grader (no language model)", file=sys.stderr)
