@@ -230,6 +230,12 @@ def _eval(args: argparse.Namespace) -> int:
             labelled, backend, limit=args.limit, concurrency=args.concurrency, show_progress=not args.no_progress
         )
         reports.append(report)
+        if report.gold_quotes_not_found:
+            print(
+                f"reviewer: warning: {labelled.name}: {len(report.gold_quotes_not_found)} gold quotes are not in "
+                f"their documents' text and count as no evidence; first: {report.gold_quotes_not_found[0]}",
+                file=sys.stderr,
+            )
         prediction_lines += [
             json.dumps(
                 {

@@ -340,3 +340,19 @@ def test_per_criterion_scores_split_accuracy_and_evidence_recall_by_criterion():
     scores = compute_metrics(predictions, [M, X, R]).per_criterion
     assert scores["a"].labels == 2 and scores["a"].accuracy == 0.5 and scores["a"].evidence_recall == 0.5
     assert scores["b"].labels == 1 and scores["b"].accuracy == 1.0 and scores["b"].evidence_recall is None
+
+
+def test_a_gold_quote_missing_from_the_document_is_reported_not_silently_dropped(tmp_path, capsys):
+    folder = labelled_folder(
+        tmp_path,
+        "documents:\n  helix_systems.pdf:\n    labels:\n"
+        "      handover: {grade: met, page: 1, quote: 'a sentence that is nowhere in this proposal'}\n",
+    )
+    code = main(["eval", "--labelled", str(folder), "--backend", "offline", "--no-progress", "--format", "json"])
+    out, err = capsys.readouterr()
+    [report] = json.loads(out)
+    assert code == 0
+    assert report["gold_quotes_not_found"] == [
+        "helix_systems.pdf: handover: a sentence that is nowhere in this proposal"
+    ]
+    assert "1 gold quotes are not in their documents' text" in err

@@ -55,6 +55,9 @@ class GoldLabel(BaseModel):
     criterion_id: str
     grade: Grade
     evidence: list[EvidenceSpan] = Field(default_factory=list)
+    quotes_not_found: list[str] = Field(
+        default_factory=list, description="Gold quotes absent from our page text: they cannot count as evidence."
+    )
 
 
 class LabelledDocument(BaseModel):
@@ -73,13 +76,16 @@ class LabelledSet(BaseModel):
         raise NotImplementedError
 
 
-def _locate_all(locator: QuoteLocator, quotes: list[tuple[int, str]]) -> list[EvidenceSpan]:
-    spans = []
+def _locate_all(locator: QuoteLocator, quotes: list[tuple[int, str]]) -> tuple[list[EvidenceSpan], list[str]]:
+    """Gold quotes as spans of our own page text, and the quotes that could not be found there."""
+    spans, not_found = [], []
     for page, quote in quotes:
         citation = locator.locate(page, quote)
         if citation.verified and citation.start is not None and citation.end is not None:
             spans.append(EvidenceSpan(page=citation.page, start=citation.start, end=citation.end))
-    return spans
+        else:
+            not_found.append(quote)
+    return spans, not_found
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -133,14 +139,13 @@ class SamplesSet(LabelledSet):
             except BadInputError as exc:
                 raise BadInputError(f"{path}: {exc.message}", code="bad_dataset") from None
             locator = QuoteLocator(document)
-            labels = [
-                GoldLabel(
-                    criterion_id=cid,
-                    grade=label.grade,
-                    evidence=_locate_all(locator, [(label.page, label.quote)] if label.quote and label.page else []),
+            labels = []
+            for cid, label in entry.labels.items():
+                quotes = [(label.page, label.quote)] if label.quote and label.page else []
+                evidence, not_found = _locate_all(locator, quotes)
+                labels.append(
+                    GoldLabel(criterion_id=cid, grade=label.grade, evidence=evidence, quotes_not_found=not_found)
                 )
-                for cid, label in entry.labels.items()
-            ]
             yield LabelledDocument(document_id=name, document=document, labels=labels)
 
 
@@ -235,11 +240,13 @@ class ContractNLISet(LabelledSet):
                 for index in annotation.spans:
                     start, end = entry.spans[index]
                     quotes.append((1, entry.text[start:end]))
+                evidence, not_found = _locate_all(locator, quotes)
                 labels.append(
                     GoldLabel(
                         criterion_id=CONTRACTNLI_CRITERIA[hypothesis],
                         grade=CONTRACTNLI_GRADES[annotation.choice],
-                        evidence=_locate_all(locator, quotes),
+                        evidence=evidence,
+                        quotes_not_found=not_found,
                     )
                 )
             yield LabelledDocument(document_id=str(entry.id), document=document, labels=labels)

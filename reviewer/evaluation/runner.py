@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import islice
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from reviewer.evaluation.datasets import LabelledDocument, LabelledSet
 from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
@@ -32,6 +32,10 @@ class EvalReport(BaseModel):
     usage: Usage
     tokens_per_document: float
     cost_per_document_usd: float
+    gold_quotes_not_found: list[str] = Field(
+        default_factory=list,
+        description="'document: criterion: quote' for each gold quote absent from our page text (no evidence).",
+    )
 
 
 def predictions_for(item: LabelledDocument, review: Review) -> list[Prediction]:
@@ -62,10 +66,11 @@ async def _run(
     backend: GradingBackend,
     concurrency: int,
     progress: Progress,
-) -> tuple[list[Prediction], list[Review]]:
+) -> tuple[list[Prediction], list[Review], list[str]]:
     limit = asyncio.Semaphore(concurrency)
     predictions: list[Prediction] = []
     reviews: list[Review] = []
+    not_found: list[str] = []
     usage = Usage()
 
     async def one(item: LabelledDocument) -> None:
@@ -73,6 +78,7 @@ async def _run(
         async with limit:
             review = await review_document(item.document, labelled.rubric, backend)
         predictions.extend(predictions_for(item, review))
+        not_found.extend(f"{item.document_id}: {g.criterion_id}: {q}" for g in item.labels for q in g.quotes_not_found)
         reviews.append(review.model_copy(update={"findings": [], "warnings": []}))
         usage += review.usage
         progress.advance(
@@ -86,7 +92,7 @@ async def _run(
             _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
     if pending:
         await asyncio.gather(*pending)
-    return predictions, reviews
+    return predictions, reviews, sorted(not_found)
 
 
 def evaluate(
@@ -100,7 +106,7 @@ def evaluate(
     count = min(labelled.size, limit) if limit else labelled.size
     progress = Progress(count, f"eval {labelled.name}", enabled=show_progress)
     started = time.perf_counter()
-    predictions, reviews = asyncio.run(
+    predictions, reviews, not_found = asyncio.run(
         _run(islice(labelled.documents(), count), labelled, backend, concurrency, progress)
     )
     predictions.sort(key=lambda p: (p.document_id, p.criterion_id))
@@ -130,5 +136,6 @@ def evaluate(
             1,
         ),
         cost_per_document_usd=round(usage.estimated_cost_usd / max(len(reviews), 1), 6),
+        gold_quotes_not_found=not_found,
     )
     return report, predictions
