@@ -22,6 +22,7 @@ from reviewer.evaluation.datasets import LabelledSet, load_contractnli, load_sam
 from reviewer.evaluation.runner import evaluate
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
 from reviewer.grading.estimate import describe, empty_estimate, estimate_review
+from reviewer.logs import uvicorn_log_config
 from reviewer.output import check_writable, write_atomically
 from reviewer.pipeline import review_document
 from reviewer.progress import Progress
@@ -270,6 +271,11 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_FAILED if below else EXIT_OK
 
 
+def _uvicorn_logging(settings: Settings) -> dict:
+    config = uvicorn_log_config(settings.log_format)
+    return {} if config is None else {"log_config": config}
+
+
 def _check_listen_options(args: argparse.Namespace) -> None:
     if not 1 <= args.port <= 65535:
         raise BadInputError(f"--port must be between 1 and 65535, got {args.port}", code="bad_option")
@@ -299,6 +305,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        **_uvicorn_logging(settings),
     )
     return EXIT_OK
 
@@ -363,7 +370,14 @@ def _slack(args: argparse.Namespace) -> int:
         raise BadInputError(
             "the Slack bot needs REVIEWER_SLACK_BOT_TOKEN and REVIEWER_SLACK_SIGNING_SECRET", code="missing_slack"
         )
-    uvicorn.run("reviewer.api.app:create_slack_app", factory=True, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        "reviewer.api.app:create_slack_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        **_uvicorn_logging(settings),
+    )
     return EXIT_OK
 
 

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     batch_poll_seconds: float = Field(default=30.0, gt=0)
     wait_timeout_seconds: float = Field(default=120.0, ge=0)
     public_base_url: str = "http://127.0.0.1:8000"
+    log_format: Literal["text", "json"] = Field(default="text", description="the server's log lines: text or JSON")
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -16,22 +16,12 @@ from reviewer.api.routes import batches, health, reviews, rubrics
 from reviewer.config import Settings
 from reviewer.grading.base import available_backends, create_backend
 from reviewer.jobs import BackendFactory, JobRunner
+from reviewer.logs import configure_logging
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore, make_engine
 
 log = logging.getLogger("reviewer.api")
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-def configure_logging() -> None:
-    """One line per event on stderr for the reviewer's own loggers (uvicorn configures its own)."""
-    logger = logging.getLogger("reviewer")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # the CLI's root handler would print every line a second time
 
 
 def create_slack_app() -> FastAPI:
@@ -47,7 +37,7 @@ def create_app(
     api_routes: bool = True,
 ) -> FastAPI:
     settings = settings or Settings()
-    configure_logging()
+    configure_logging(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
