@@ -19,9 +19,8 @@ from reviewer.config import Settings
 from reviewer.documents import read_pdf, safe_file_name
 from reviewer.errors import BadInputError, ReviewerError
 from reviewer.evaluation.datasets import LabelledSet, load_contractnli, load_samples
-from reviewer.evaluation.runner import evaluate
+from reviewer.evaluation.runner import evaluate, evaluate_in_batch
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
-from reviewer.grading.estimate import describe, empty_estimate, estimate_review
 from reviewer.logs import uvicorn_log_config
 from reviewer.output import check_writable, write_atomically
 from reviewer.pipeline import review_document
@@ -71,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 if macro-F1 is below this")
     evaluation.add_argument("--format", choices=["table", "json"], default="table")
     evaluation.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
+    evaluation.add_argument(
+        "--batch-api",
+        action="store_true",
+        help="send the run as one Anthropic Message Batch (half price, results within a day; resumable)",
+    )
     evaluation.add_argument(
         "--estimate",
         action="store_true",
@@ -174,6 +178,8 @@ def _model_settings(args: argparse.Namespace) -> Settings:
 
 
 def _estimate_eval(args: argparse.Namespace, labelled_sets: list[LabelledSet]) -> int:
+    from reviewer.grading.estimate import describe, empty_estimate, estimate_review
+
     settings = _model_settings(args)
     total = empty_estimate(settings)
     for labelled in labelled_sets:
@@ -188,6 +194,8 @@ def _estimate_eval(args: argparse.Namespace, labelled_sets: list[LabelledSet]) -
 
 
 def _estimate_bulk(sources: list[Source], rubric: Rubric, settings: Settings) -> int:
+    from reviewer.grading.estimate import describe, empty_estimate, estimate_review
+
     total = empty_estimate(settings)
     unreadable = 0
     for source in sources:
@@ -223,13 +231,23 @@ def _eval(args: argparse.Namespace) -> int:
         labelled_sets.append(load_contractnli(args.contractnli))
     if args.estimate:
         return _estimate_eval(args, labelled_sets)
+    if args.batch_api and args.backend is None:
+        args.backend = "anthropic"
     backend = _backend_for(args)
     reports, below = [], []
     prediction_lines: list[str] = []
+    if args.batch_api and backend.name != "anthropic":
+        raise BadInputError("--batch-api needs the anthropic backend", code="bad_option")
     for labelled in labelled_sets:
-        report, predictions = evaluate(
-            labelled, backend, limit=args.limit, concurrency=args.concurrency, show_progress=not args.no_progress
-        )
+        if args.batch_api:
+            state_dir = _load_settings().data_dir / "batches"
+            report, predictions = evaluate_in_batch(
+                labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress
+            )
+        else:
+            report, predictions = evaluate(
+                labelled, backend, limit=args.limit, concurrency=args.concurrency, show_progress=not args.no_progress
+            )
         reports.append(report)
         if report.gold_quotes_not_found:
             print(

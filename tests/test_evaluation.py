@@ -1,16 +1,18 @@
 import json
 from pathlib import Path
 
+import anthropic
+import httpx2
 import pytest
 
 from reviewer.cli import main
 from reviewer.errors import BadInputError
 from reviewer.evaluation.datasets import EvidenceSpan, load_contractnli, load_samples
 from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics, evidence_recall
-from reviewer.evaluation.runner import evaluate
+from reviewer.evaluation.runner import evaluate, evaluate_in_batch
 from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.review import Grade
-from tests.fake_anthropic import FakeAnthropic, message_response, requested_ids
+from tests.fake_anthropic import FakeAnthropic, FakeBatchAPI, message_response, requested_ids
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 M, P, X, R = Grade.MET, Grade.PARTIAL, Grade.MISSING, Grade.RED_FLAG
@@ -356,3 +358,41 @@ def test_a_gold_quote_missing_from_the_document_is_reported_not_silently_dropped
         "helix_systems.pdf: handover: a sentence that is nowhere in this proposal"
     ]
     assert "1 gold quotes are not in their documents' text" in err
+
+
+class InterruptedBatchAPI(FakeBatchAPI):
+    """Fails the first download of results, as if the run were stopped after submitting the batch."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda cid: "succeeded")
+        self.creates = 0
+        self.result_downloads = 0
+
+    def handle(self, request):
+        if request.method == "POST" and request.url.path == "/v1/messages/batches":
+            self.creates += 1
+        if request.method == "GET" and request.url.path.endswith("/results"):
+            self.result_downloads += 1
+            if self.result_downloads == 1:
+                return httpx2.Response(500, json={"type": "error", "error": {"type": "api_error", "message": "gone"}})
+        return super().handle(request)
+
+
+def test_eval_through_a_message_batch_bills_half_and_resumes_the_same_batch(tmp_path, settings):
+    api = InterruptedBatchAPI()
+    backend = api.backend(settings.model_copy(update={"batch_poll_seconds": 0.01}))
+    labelled = load_contractnli(contractnli_file(tmp_path))
+    state_dir = tmp_path / "batches"
+
+    with pytest.raises(anthropic.APIStatusError):
+        evaluate_in_batch(labelled, backend, state_dir, show_progress=False)
+    assert api.creates == 1 and len(list(state_dir.glob("eval-*.json"))) == 1
+
+    report, predictions = evaluate_in_batch(labelled, backend, state_dir, show_progress=False)
+    assert api.creates == 1 and api.direct_calls == 0  # the saved batch was picked up, not paid for twice
+    assert len(api.submitted) == 4  # 17 criteria in groups of 5
+    assert [p.predicted_grade for p in predictions] == [X, X, X]  # the fake answers `missing` throughout
+    assert report.metrics.accuracy == pytest.approx(1 / 3, abs=1e-4)
+    full_price = 4 * (100 * 2.0 + 50 * 10.0) / 1e6
+    assert report.usage.estimated_cost_usd == pytest.approx(full_price / 2)
+    assert not list(state_dir.glob("eval-*.json"))
