@@ -151,3 +151,12 @@ def test_impossible_listen_options_are_refused_before_the_server_starts(capsys, 
     monkeypatch.setattr(uvicorn, "run", must_not_run)
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and err.strip() == f"reviewer: error: {message}"
+
+
+def test_the_cli_starts_without_importing_the_anthropic_sdk():
+    import subprocess
+    import sys
+
+    probe = "import sys, reviewer.cli; print('anthropic' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
