@@ -343,18 +343,10 @@ async def run_message_batch(
         if not usable:
             return
         rubric = catalog.load(usable[0].rubric_name)
-        resume = json.loads(state_file.read_text())["batch_id"] if state_file.exists() else None
-
-        def submitted(batch_id: str) -> None:
-            state_file.parent.mkdir(parents=True, exist_ok=True)
-            state_file.write_text(json.dumps({"batch_id": batch_id, "jobs": [j.id for j in usable]}))
 
         def report(p: BatchProgress) -> None:
             if progress:
-                progress.note(
-                    f"batch {p.status}: {p.succeeded} succeeded, {p.errored} errored, "
-                    f"{p.expired} expired, {p.processing} processing"
-                )
+                progress.note(p.summary())
 
         gradings = await grade_in_batch(
             runner.backend_for(usable[0].backend, usable[0].model),
@@ -362,8 +354,8 @@ async def run_message_batch(
             rubric,
             poll_seconds=settings.batch_poll_seconds,
             on_progress=report,
-            on_submitted=submitted,
-            resume_batch_id=resume,
+            state_file=state_file,
+            state={"jobs": [j.id for j in usable]},
         )
         del prepared
         for job in usable:

@@ -30,7 +30,7 @@ from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
 from reviewer.render.slack import summary_blocks, summary_text
 from reviewer.review import Review
-from reviewer.rubric import Rubric, RubricCatalog, bundled_rubric_names, load_rubric
+from reviewer.rubric import RUBRIC_SUFFIXES, Rubric, RubricCatalog, bundled_rubric_names, load_rubric
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -335,7 +335,7 @@ def _bulk(args: argparse.Namespace) -> int:
     if args.model:
         settings = settings.model_copy(update={"model": args.model})
     rubric_ref = Path(args.rubric)
-    if rubric_ref.suffix in (".yaml", ".yml", ".toml"):
+    if rubric_ref.suffix in RUBRIC_SUFFIXES:
         if not rubric_ref.is_file():
             raise BadInputError(f"{rubric_ref}: no such rubric file", code="unknown_rubric")
         catalog, rubric_name = RubricCatalog(rubric_ref.parent), rubric_ref.stem

@@ -1,12 +1,12 @@
 """A fake Slack Web API on 127.0.0.1: files.info, file downloads (bot token required), chat.postMessage."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from tests.loopback import LoopbackServer, QuietHandler
 
-class FakeSlack:
+
+class FakeSlack(LoopbackServer):
     def __init__(self, token: str) -> None:
         self.token = token
         self.files: dict[str, dict] = {}
@@ -15,9 +15,7 @@ class FakeSlack:
         self.downloads: list[str] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def _params(self) -> dict:
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 length = int(self.headers.get("content-length") or 0)
@@ -61,16 +59,7 @@ class FakeSlack:
             do_GET = _api
             do_POST = _api
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._serve(Handler)
 
     def add_file(self, file_id: str, name: str, content: bytes, filetype: str = "pdf", size: int | None = None) -> None:
         self.files[file_id] = {
@@ -82,11 +71,3 @@ class FakeSlack:
             "url_private_download": f"{self.url}/download/{file_id}",
         }
         self.contents[file_id] = content
-
-    def __enter__(self) -> "FakeSlack":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

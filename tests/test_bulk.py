@@ -188,19 +188,20 @@ def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after
     backend = api.backend(settings)
     sources = collect_sources([proposals])
 
+    def bulk_in_batch():
+        return run_bulk(
+            sources,
+            "default",
+            "anthropic",
+            settings,
+            RubricCatalog(),
+            backend_factory=lambda name, s: backend,
+            batch_api=True,
+        )
+
     async def interrupted():
         api.polls = -10_000  # the batch stays in progress until we stop waiting
-        task = asyncio.create_task(
-            run_bulk(
-                sources,
-                "default",
-                "anthropic",
-                settings,
-                RubricCatalog(),
-                backend_factory=lambda name, s: backend,
-                batch_api=True,
-            )
-        )
+        task = asyncio.create_task(bulk_in_batch())
         for _ in range(200):
             await asyncio.sleep(0.02)
             if creates:
@@ -214,17 +215,7 @@ def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after
     assert len(creates) == 1 and list((tmp_path / "data" / "batches").glob("*.json"))
 
     api.polls = 0
-    result = asyncio.run(
-        run_bulk(
-            sources,
-            "default",
-            "anthropic",
-            settings,
-            RubricCatalog(),
-            backend_factory=lambda name, s: backend,
-            batch_api=True,
-        )
-    )
+    result = asyncio.run(bulk_in_batch())
     assert len(creates) == 1  # the same batch was picked up again, not paid for twice
     assert (result.reviewed, result.failed) == (3, 0)
     assert api.direct_calls == 1  # the errored request went through the normal path

@@ -82,7 +82,7 @@ def slack():
         yield fake
 
 
-def app_client(tmp_path, slack, factory=create_backend, **overrides) -> TestClient:
+def app_client(tmp_path, slack, factory=create_backend, run_workers=True, **overrides) -> TestClient:
     settings = Settings(
         _env_file=None,
         data_dir=tmp_path / "data",
@@ -94,7 +94,7 @@ def app_client(tmp_path, slack, factory=create_backend, **overrides) -> TestClie
         public_base_url="https://reviewer.example.com",
         **overrides,
     )
-    return TestClient(create_app(settings, backend_factory=factory))
+    return TestClient(create_app(settings, backend_factory=factory, run_workers=run_workers))
 
 
 def test_forged_or_stale_requests_are_refused(tmp_path, slack):
@@ -178,20 +178,12 @@ def test_slash_commands_help_list_show_and_compare(tmp_path, slack):
 
 def test_the_summary_still_reaches_the_thread_when_the_review_finishes_after_a_restart(tmp_path, slack):
     slack.add_file("F6", "quanta.pdf", (SAMPLES / "quanta_labs.pdf").read_bytes())
-    settings = dict(
-        data_dir=tmp_path / "data",
-        api_keys=["api-key-0123456789abcdef"],
-        job_poll_seconds=0.05,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_base_url=f"{slack.url}/api/",
-    )
-    with TestClient(create_app(Settings(_env_file=None, **settings), run_workers=False)) as client:
+    with app_client(tmp_path, slack, run_workers=False) as client:
         post_event(client, event_body(["F6"], ts="1700000000.000600"))
         [acknowledgement] = wait_for_posts(slack, 1)  # queued; this process stops before reviewing it
         time.sleep(0.3)
     assert "Reviewing" in acknowledgement["text"] and len(slack.posted) == 1
-    with TestClient(create_app(Settings(_env_file=None, **settings))):
+    with app_client(tmp_path, slack):
         posts = wait_for_posts(slack, 2)
     assert posts[1]["thread_ts"] == "1700000000.000600" and posts[1]["blocks"][0]["type"] == "header"
     time.sleep(0.2)

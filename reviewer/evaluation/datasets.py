@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from reviewer.citations import QuoteLocator
 from reviewer.config import IngestLimits
-from reviewer.documents import Document, read_pdf
+from reviewer.documents import HEADER_SEARCH_BYTES, PDF_MAGIC, Document, read_pdf
 from reviewer.errors import BadInputError
 from reviewer.review import Grade
-from reviewer.rubric import Rubric, RubricCatalog, load_rubric
+from reviewer.rubric import RUBRIC_SUFFIXES, Rubric, RubricCatalog, load_rubric
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "samples"
 
@@ -151,12 +151,12 @@ class SamplesSet(LabelledSet):
 
 def _starts_like_a_pdf(path: Path) -> bool:
     with path.open("rb") as handle:
-        return b"%PDF-" in handle.read(1024)
+        return PDF_MAGIC in handle.read(HEADER_SEARCH_BYTES)
 
 
 def _labels_rubric(directory: Path, reference: str) -> Rubric:
     """The rubric a labels file names: a rubric file beside it, or a bundled rubric by name or id."""
-    if Path(reference).suffix in (".yaml", ".yml", ".toml"):
+    if Path(reference).suffix in RUBRIC_SUFFIXES:
         return load_rubric(directory / reference)
     return RubricCatalog().load(reference)
 

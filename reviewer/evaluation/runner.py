@@ -167,7 +167,7 @@ def evaluate_in_batch(
     """The same measurement through one Message Batch (half price, results within a day). The batch id
     is kept in state_dir under a key of the documents, rubric and model, so a run that is interrupted
     picks the same batch up again instead of paying for a second one."""
-    from reviewer.grading.anthropic_batch import BatchProgress, grade_in_batch, prepare
+    from reviewer.grading.anthropic_batch import grade_in_batch, prepare
 
     started = time.perf_counter()
     items = list(islice(labelled.documents(), limit))
@@ -178,15 +178,7 @@ def evaluate_in_batch(
         ).encode()
     ).hexdigest()[:16]
     state_file = state_dir / f"eval-{key}.json"
-    resume = json.loads(state_file.read_text())["batch_id"] if state_file.exists() else None
     progress = Progress(1, f"eval {labelled.name} (message batch)", enabled=show_progress)
-
-    def submitted(batch_id: str) -> None:
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state_file.write_text(json.dumps({"batch_id": batch_id, "dataset": labelled.name}))
-
-    def report(p: BatchProgress) -> None:
-        progress.note(f"batch {p.status}: {p.succeeded} succeeded, {p.errored} errored, {p.processing} processing")
 
     prepared = [prepare(backend, item.document_id, item.document, rubric) for item in items]
     gradings = asyncio.run(
@@ -195,9 +187,9 @@ def evaluate_in_batch(
             prepared,
             rubric,
             poll_seconds=backend.settings.batch_poll_seconds,
-            on_progress=report,
-            on_submitted=submitted,
-            resume_batch_id=resume,
+            on_progress=lambda p: progress.note(p.summary()),
+            state_file=state_file,
+            state={"dataset": labelled.name},
         )
     )
     predictions: list[Prediction] = []

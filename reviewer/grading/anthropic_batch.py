@@ -6,8 +6,10 @@ canceled or answered invalidly is sent again through the normal path (direct cal
 so a batch never loses a criterion. Documents are kept only as requests, not as text."""
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -38,6 +40,12 @@ class BatchProgress(BaseModel):
     canceled: int
     expired: int
 
+    def summary(self) -> str:
+        return (
+            f"batch {self.status}: {self.succeeded} succeeded, {self.errored} errored, "
+            f"{self.expired} expired, {self.processing} processing"
+        )
+
 
 class PreparedDocument(BaseModel):
     key: str
@@ -61,20 +69,24 @@ async def grade_in_batch(
     *,
     poll_seconds: float = 30.0,
     on_progress: Callable[[BatchProgress], None] | None = None,
-    on_submitted: Callable[[str], None] | None = None,
-    resume_batch_id: str | None = None,
+    state_file: Path | None = None,
+    state: dict | None = None,
 ) -> dict[str, RawGrading]:
-    """key -> RawGrading for every prepared document."""
+    """key -> RawGrading for every prepared document. With a state_file, the batch id (and `state`) is
+    saved there once submitted, and a batch already saved there is picked up instead of submitting
+    another, so an interrupted run never pays twice. The caller removes the file once the results are
+    safe."""
     client = backend.client
     index = {custom_id(d, g): (d, g) for d, doc in enumerate(prepared) for g in range(len(doc.requests))}
-    if resume_batch_id:
-        batch = await client.messages.batches.retrieve(resume_batch_id)
+    if state_file and state_file.exists():
+        batch = await client.messages.batches.retrieve(json.loads(state_file.read_text())["batch_id"])
     else:
         batch = await client.messages.batches.create(
             requests=[{"custom_id": cid, "params": prepared[d].requests[g].body} for cid, (d, g) in index.items()]
         )
-        if on_submitted:
-            on_submitted(batch.id)
+        if state_file:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state_file.write_text(json.dumps({"batch_id": batch.id, **(state or {})}))
     log.info("message batch %s: %d requests", batch.id, len(index))
     while True:
         if on_progress:
