@@ -166,6 +166,8 @@ def test_eval_command_writes_predictions_and_gates_on_accuracy(tmp_path, capsys)
     assert code == 0
     [report] = json.loads(out)
     assert report["metrics"]["labels"] == 3 and report["offline"] is True
+    accuracy, interval = report["metrics"]["accuracy"], report["intervals"]["accuracy"]
+    assert interval["low"] <= accuracy <= interval["high"] and report["intervals"]["documents"] == 1
     lines = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert len(lines) == 3
     assert {"document_id", "criterion_id", "predicted_grade", "gold_grade", "quotes"} <= set(lines[0])
@@ -179,6 +181,17 @@ def test_eval_limit_takes_the_first_documents(capsys):
     code = main(["eval", "--samples", "--backend", "offline", "--no-progress", "--limit", "2", "--format", "json"])
     [report] = json.loads(capsys.readouterr().out)
     assert code == 0 and report["documents"] == 2 and report["metrics"]["labels"] == 18
+
+
+def test_eval_table_gives_the_accuracy_with_its_interval_over_documents(capsys):
+    code = main(["eval", "--samples", "--backend", "offline", "--no-progress", "--limit", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    [accuracy_line] = [line for line in out.splitlines() if "grade accuracy" in line]
+    assert "95% interval" in accuracy_line
+    low, high = (float(x) for x in accuracy_line.split("interval")[1].split("-"))
+    assert low <= float(accuracy_line.split()[2]) <= high
+    assert "bootstrap over the 3 documents" in out
 
 
 def test_eval_of_the_claude_backend_scores_its_answers_and_reports_tokens_and_cost(tmp_path, settings):

@@ -82,6 +82,24 @@ def evidence_recall(predictions: Sequence[Prediction], k: int | None = None) -> 
     return hits / len(evidenced)
 
 
+def grade_scores(pairs: Counter[tuple[str, str]], grades: Sequence[Grade]) -> dict[str, GradeScores]:
+    """Precision, recall and F1 of each grade, from counts of (gold grade, predicted grade)."""
+    scores = {}
+    for grade in grades:
+        g = grade.value
+        true_positive = pairs.get((g, g), 0)
+        predicted = sum(c for (_, p), c in pairs.items() if p == g)
+        support = sum(c for (gold, _), c in pairs.items() if gold == g)
+        precision, recall = _ratio(true_positive, predicted), _ratio(true_positive, support)
+        scores[g] = GradeScores(
+            precision=round(precision, 4),
+            recall=round(recall, 4),
+            f1=round(_ratio(2 * precision * recall, precision + recall), 4),
+            support=support,
+        )
+    return scores
+
+
 def compute_metrics(predictions: Sequence[Prediction], grades: Sequence[Grade], ks: Sequence[int] = (1, 3)) -> Metrics:
     """Accuracy over all labels (a failed criterion counts as wrong); per-grade scores and macro-F1
     over the rubric's grades."""
@@ -92,19 +110,7 @@ def compute_metrics(predictions: Sequence[Prediction], grades: Sequence[Grade], 
     for (gold, predicted), count in sorted(pairs.items()):
         confusion.setdefault(gold, {})[predicted] = count
 
-    per_grade = {}
-    for grade in grades:
-        g = grade.value
-        true_positive = pairs.get((g, g), 0)
-        predicted = sum(c for (_, p), c in pairs.items() if p == g)
-        support = sum(c for (gold, _), c in pairs.items() if gold == g)
-        precision, recall = _ratio(true_positive, predicted), _ratio(true_positive, support)
-        per_grade[g] = GradeScores(
-            precision=round(precision, 4),
-            recall=round(recall, 4),
-            f1=round(_ratio(2 * precision * recall, precision + recall), 4),
-            support=support,
-        )
+    per_grade = grade_scores(pairs, grades)
     correct = sum(1 for p in predictions if p.predicted_grade is p.gold_grade)
     quotes = [q for p in predictions for q in p.quotes]
     recall = evidence_recall(predictions)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from reviewer.evaluation.datasets import LabelledDocument, LabelledSet
+from reviewer.evaluation.intervals import Intervals, bootstrap_intervals
 from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
 from reviewer.grading.base import GradingBackend
 from reviewer.pipeline import assemble_review, review_document
@@ -36,6 +37,9 @@ class EvalReport(BaseModel):
     documents: int
     seconds: float
     metrics: Metrics
+    intervals: Intervals | None = Field(
+        description="95% bootstrap intervals of accuracy and macro-F1, resampling whole documents."
+    )
     usage: Usage
     tokens_per_document: float
     cost_per_document_usd: float
@@ -128,6 +132,7 @@ def _report(
         documents=len(reviews),
         seconds=round(time.perf_counter() - started, 2),
         metrics=compute_metrics(predictions, labelled.rubric.grades),
+        intervals=bootstrap_intervals(predictions, labelled.rubric.grades),
         usage=usage,
         tokens_per_document=round(billed_tokens / max(len(reviews), 1), 1),
         cost_per_document_usd=round(usage.estimated_cost_usd / max(len(reviews), 1), 6),

@@ -7,6 +7,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _interval(report: EvalReport, name: str) -> str:
+    if report.intervals is None:
+        return ""
+    i = getattr(report.intervals, name)
+    return f"   {report.intervals.confidence:.0%} interval {i.low:.3f}-{i.high:.3f}"
+
+
 def render_eval_table(report: EvalReport) -> str:
     m = report.metrics
     label = "offline grader" if report.offline else f"{report.backend} ({report.model})"
@@ -14,12 +21,20 @@ def render_eval_table(report: EvalReport) -> str:
         f"{report.dataset}: {report.documents} documents, {m.labels} labels, {label}, "
         f"rubric {report.rubric_id} v{report.rubric_version}, {report.seconds:.1f} s",
         "",
-        f"  grade accuracy        {_pct(m.accuracy)}",
-        f"  macro-F1              {_pct(m.macro_f1)}",
+        f"  grade accuracy        {_pct(m.accuracy)}{_interval(report, 'accuracy')}",
+        f"  macro-F1              {_pct(m.macro_f1)}{_interval(report, 'macro_f1')}",
         f"  evidence recall       {_pct(m.evidence_recall)}"
         + "".join(f"   @{k} {_pct(v)}" for k, v in m.evidence_recall_at.items()),
         f"  citation validity     {_pct(m.citation_validity)}",
         f"  criteria failed       {m.errors}",
+        *(
+            [
+                f"  (intervals: bootstrap over the {report.intervals.documents} documents, "
+                f"{report.intervals.resamples} resamples; a document's labels move together)"
+            ]
+            if report.intervals
+            else []
+        ),
         "",
         f"  {'grade':10} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}",
     ]
