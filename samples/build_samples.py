@@ -1,6 +1,6 @@
 """Builds the sample proposal PDFs from the text sources in samples/sources/.
 
-    python -m samples.build_samples          # rewrites samples/*.pdf
+    python -m samples.build_samples          # rewrites samples/*.pdf and samples/heldout/*.pdf
 
 Source format: '# ' title, '## ' heading, '| a | b |' table rows, '---page---' page break, blank
 lines between paragraphs. Output is deterministic (reportlab's invariant mode), so rebuilding an
@@ -8,7 +8,6 @@ unchanged source gives the same bytes. Needs the dev extra (reportlab).
 """
 
 import io
-import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -20,6 +19,8 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 SAMPLES_DIR = Path(__file__).parent
 SOURCES_DIR = SAMPLES_DIR / "sources"
+HELDOUT_DIR = SAMPLES_DIR / "heldout"
+SETS = (SAMPLES_DIR, HELDOUT_DIR)  # each holds sources/*.md, the PDFs built from them and labels.yaml
 PAGE_BREAK = "---page---"
 
 
@@ -81,15 +82,16 @@ def proposal_pdf_bytes(source: str, title: str = "Proposal") -> bytes:
     return buffer.getvalue()
 
 
-def build_all(out_dir: Path = SAMPLES_DIR) -> list[Path]:
+def build_all(sample_set: Path = SAMPLES_DIR) -> list[Path]:
     written = []
-    for source in sorted(SOURCES_DIR.glob("*.md")):
-        target = out_dir / f"{source.stem}.pdf"
+    for source in sorted((sample_set / "sources").glob("*.md")):
+        target = sample_set / f"{source.stem}.pdf"
         target.write_bytes(proposal_pdf_bytes(source.read_text(encoding="utf-8"), title=source.stem))
         written.append(target)
     return written
 
 
 if __name__ == "__main__":
-    for path in build_all(Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLES_DIR):
-        print(path)
+    for sample_set in SETS:
+        for path in build_all(sample_set):
+            print(path)
