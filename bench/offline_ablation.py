@@ -5,9 +5,10 @@
 Each variant changes one thing in the shipped grader (offline/v3). For each, the two thresholds are
 chosen on the even-indexed ContractNLI dev documents exactly as bench/offline_calibration.py does
 (the setting that clears the three goals by the widest margin), then reported on the
-odd-indexed documents and on the project's samples (with the default presence threshold and the
-margin chosen on ContractNLI: the samples set no threshold). Variants tried and not shipped stay
-here so that the evidence behind the choice can be re-run.
+odd-indexed documents, on the project's six development samples and on the held-out samples in
+samples/heldout (with the default presence threshold and the margin chosen on ContractNLI: the
+samples set no threshold). The held-out column is reported, never used to choose a variant.
+Variants tried and not shipped stay here so that the evidence behind the choice can be re-run.
 """
 
 import re
@@ -25,6 +26,7 @@ from reviewer.passages import Passage
 from reviewer.retrieval import BM25Index, tokenize
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
+from samples.build_samples import HELDOUT_DIR
 
 NEGATION = re.compile(
     r"\b(?:not|no|never|none|nor|without|cannot|can't|don't|doesn't|won't|isn't|aren't|exclud\w*|outside)\b",
@@ -143,16 +145,23 @@ def calibrate(rows: list[Row], rubric: Rubric) -> tuple[float, float]:
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
-    contractnli, samples = load_contractnli(path), load_samples()
-    print(f"{'variant':44} {'thresholds':>11}  {'ContractNLI odd: acc  mF1  ev@3':>32}  {'samples: acc  mF1':>18}")
+    contractnli, samples, held_out_samples = load_contractnli(path), load_samples(), load_samples(HELDOUT_DIR)
+    print(
+        f"{'variant':44} {'thresholds':>11}  {'ContractNLI odd: acc  mF1  ev@3':>32}  {'samples: acc  mF1':>18}"
+        f"  {'held-out: acc  mF1':>18}"
+    )
     for name, (variant, headings) in VARIANTS.items():
         rows = measure_set(contractnli, variant, headings)
         present, margin = calibrate([r for r in rows if r[0] % 2 == 0], contractnli.rubric)
         held_out = score([r for r in rows if r[0] % 2 == 1], contractnli.rubric, present, margin)
-        on_samples = score(measure_set(samples, variant, headings), samples.rubric, DEFAULT_PRESENT_THRESHOLD, margin)
+        on_samples, on_held_out_samples = (
+            score(measure_set(s, variant, headings), s.rubric, DEFAULT_PRESENT_THRESHOLD, margin)
+            for s in (samples, held_out_samples)
+        )
         print(
             f"{name:44} {present:>5} {margin:>5}  {held_out.accuracy:>21.3f} {held_out.macro_f1:.3f} "
             f"{held_out.evidence_recall_at[3]:.3f}  {on_samples.accuracy:>13.3f} {on_samples.macro_f1:.3f}"
+            f"  {on_held_out_samples.accuracy:>13.3f} {on_held_out_samples.macro_f1:.3f}"
         )
     rows = measure_set(samples, VARIANTS["offline/v3 (shipped)"][0], False)
     grid = [(p, m) for p in SAMPLES_PRESENT_GRID for m in MARGIN_GRID]
