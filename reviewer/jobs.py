@@ -9,7 +9,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from reviewer.config import Settings
 from reviewer.documents import read_pdf_with
@@ -23,6 +25,37 @@ from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[str, Settings], GradingBackend]
+
+
+class FinishSignals:
+    """Events that fire when a job finishes in this process, so a waiting request answers at once
+    instead of polling the store. A job another process runs fires nothing here: waiters still
+    re-read the store now and then."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self._waiters: Counter[str] = Counter()
+
+    @contextmanager
+    def watch(self, job_id: str) -> Iterator[asyncio.Event]:
+        """Register before reading the job's status, so a finish in between is not missed."""
+        event = self._events.setdefault(job_id, asyncio.Event())
+        self._waiters[job_id] += 1
+        try:
+            yield event
+        finally:
+            self._waiters[job_id] -= 1
+            if not self._waiters[job_id]:
+                del self._waiters[job_id]
+                self._events.pop(job_id, None)
+
+    def finished(self, job_id: str) -> None:
+        if event := self._events.get(job_id):
+            event.set()
+
+    @property
+    def watched(self) -> int:
+        return len(self._events)
 
 
 class JobRunner:
@@ -42,6 +75,7 @@ class JobRunner:
         self.backend_factory = backend_factory
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
+        self.finish_signals = FinishSignals()
         self._tasks: list[asyncio.Task] = []
         self._backends: dict[tuple[str, str], GradingBackend] = {}
 
@@ -87,6 +121,7 @@ class JobRunner:
             heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
             try:
                 await self._run(job, worker_id)
+                self.finish_signals.finished(job.id)
             except asyncio.CancelledError:
                 await asyncio.to_thread(self.store.release, job.id, worker_id)
                 log.info("review %s returned to the queue on shutdown", job.id)

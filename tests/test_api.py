@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviewer.api.app import create_app
+from reviewer.api.routes import reviews as reviews_routes
 from reviewer.config import IngestLimits, Settings
 from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.grading.base import RawGrading, create_backend
@@ -113,6 +114,25 @@ def test_wait_true_answers_with_the_finished_review(client):
     response = upload(client, params="?wait=true")
     assert response.status_code == 200
     assert response.json()["status"] == "done" and response.json()["review"]["offline"] is True
+
+
+def test_a_waiting_upload_is_answered_when_its_job_finishes_here_not_at_the_next_store_poll(client, monkeypatch):
+    monkeypatch.setattr(reviews_routes, "OTHER_PROCESS_POLL_SECONDS", 600.0)
+    started = time.monotonic()
+    response = upload(client, params="?wait=true&timeout=60")
+    assert response.status_code == 200 and response.json()["status"] == "done"
+    assert time.monotonic() - started < 30, "the waiter was not woken when its job finished"
+    assert client.app.state.runner.finish_signals.watched == 0
+
+
+def test_a_waiting_upload_sees_a_job_that_another_process_finished(tmp_path, monkeypatch):
+    monkeypatch.setattr(reviews_routes, "OTHER_PROCESS_POLL_SECONDS", 0.05)
+    with make_client(tmp_path, run_workers=False) as receiver, make_client(tmp_path) as worker:
+        started = time.monotonic()
+        response = upload(receiver, params="?wait=true&timeout=60")
+        assert response.status_code == 200 and response.json()["status"] == "done"
+        assert time.monotonic() - started < 30, "the waiter sat out its timeout instead of re-reading the store"
+        assert worker.get(f"/v1/reviews/{response.json()['id']}", headers=AUTH).json()["status"] == "done"
 
 
 def test_the_same_file_under_the_same_rubric_and_backend_is_not_reviewed_twice(client):

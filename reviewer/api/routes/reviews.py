@@ -1,6 +1,7 @@
 """/v1/reviews: upload a proposal, follow its review, read the report, delete it."""
 
 import asyncio
+import contextlib
 import time
 from typing import Annotated, Literal
 
@@ -11,6 +12,7 @@ from reviewer.api.deps import CatalogDep, FilesDep, RunnerDep, SettingsDep, Stor
 from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
 from reviewer.api.uploads import JobTarget, enqueue, read_upload
+from reviewer.jobs import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
 from reviewer.review import Review
@@ -22,12 +24,21 @@ FINISHED = {JobStatus.DONE, JobStatus.FAILED}
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 413, 415, 422)}
 
 
-async def wait_until_finished(store, job: JobRecord, seconds: float) -> JobRecord:
+OTHER_PROCESS_POLL_SECONDS = 0.25
+
+
+async def wait_until_finished(store, runner: JobRunner, job: JobRecord, seconds: float) -> JobRecord:
+    """Answer as soon as this process finishes the job; a job another process took is seen at the
+    next re-read of the store, every OTHER_PROCESS_POLL_SECONDS."""
     deadline = time.monotonic() + seconds
-    while job.status not in FINISHED and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        job = await asyncio.to_thread(store.get, job.id) or job
-    return job
+    while True:
+        with runner.finish_signals.watch(job.id) as finished:
+            job = await asyncio.to_thread(store.get, job.id) or job
+            remaining = deadline - time.monotonic()
+            if job.status in FINISHED or remaining <= 0:
+                return job
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), min(remaining, OTHER_PROCESS_POLL_SECONDS))
 
 
 def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONResponse:
@@ -73,7 +84,7 @@ async def create_review(
         runner=runner,
     )
     if wait:
-        job = await wait_until_finished(store, job, min(timeout or 1e9, settings.wait_timeout_seconds))
+        job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.wait_timeout_seconds))
     if job.status in FINISHED:
         return _finished_response(job, deduplicated=deduplicated)
     status = 200 if deduplicated else 202
