@@ -19,13 +19,14 @@ from reviewer.config import Settings
 from reviewer.documents import read_pdf, safe_file_name
 from reviewer.errors import BadInputError, ReviewerError
 from reviewer.evaluation.datasets import LabelledSet, load_contractnli, load_samples
+from reviewer.evaluation.run_diff import PredictionLine, diff_runs, read_predictions
 from reviewer.evaluation.runner import evaluate, evaluate_in_batch
 from reviewer.grading.base import GradingBackend, create_backend, resolve_backend_name
 from reviewer.logs import uvicorn_log_config
 from reviewer.output import check_writable, write_atomically
 from reviewer.pipeline import review_document
 from reviewer.progress import Progress
-from reviewer.render.evaluation import render_eval_table
+from reviewer.render.evaluation import render_diff_table, render_eval_table
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
 from reviewer.render.slack import summary_blocks, summary_text
@@ -81,6 +82,19 @@ def _parser() -> argparse.ArgumentParser:
         help="print what a Claude run would cost (tokens, dollars) and send nothing; no key needed",
     )
     evaluation.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
+    eval_diff = sub.add_parser(
+        "eval-diff", help="compare two runs of `reviewer eval` (their --predictions files) on the same labels"
+    )
+    eval_diff.add_argument("baseline", type=Path, help="predictions file of the run to compare against")
+    eval_diff.add_argument("candidate", type=Path, help="predictions file of the new run")
+    eval_diff.add_argument("--format", choices=["table", "json"], default="table")
+    eval_diff.add_argument("--output", "-o", type=Path, default=None, help="write the comparison here")
+    eval_diff.add_argument(
+        "--fail-if-worse",
+        action="store_true",
+        help="exit 1 when the candidate is worse beyond the noise (the whole 95%% interval below zero)",
+    )
 
     serve = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -256,18 +270,16 @@ def _eval(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         prediction_lines += [
-            json.dumps(
-                {
-                    "dataset": labelled.name,
-                    "document_id": p.document_id,
-                    "criterion_id": p.criterion_id,
-                    "predicted_grade": p.predicted_grade.value if p.predicted_grade else None,
-                    "gold_grade": p.gold_grade.value,
-                    "quotes": [q.quote for q in p.quotes],
-                    "verified": [q.verified for q in p.quotes],
-                    "error": p.error,
-                }
-            )
+            PredictionLine(
+                dataset=labelled.name,
+                document_id=p.document_id,
+                criterion_id=p.criterion_id,
+                predicted_grade=p.predicted_grade,
+                gold_grade=p.gold_grade,
+                quotes=[q.quote for q in p.quotes],
+                verified=[q.verified for q in p.quotes],
+                error=p.error,
+            ).model_dump_json()
             for p in predictions
         ]
         if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
@@ -287,6 +299,27 @@ def _eval(args: argparse.Namespace) -> int:
     for line in below:
         print(f"reviewer: below the bar: {line}", file=sys.stderr)
     return EXIT_FAILED if below else EXIT_OK
+
+
+def _eval_diff(args: argparse.Namespace) -> int:
+    if args.output:
+        check_writable(args.output)
+    diff = diff_runs(
+        read_predictions(args.baseline), read_predictions(args.candidate), (str(args.baseline), str(args.candidate))
+    )
+    text = diff.model_dump_json(indent=2) + "\n" if args.format == "json" else render_diff_table(diff)
+    if args.output:
+        write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.fail_if_worse and diff.verdict == "worse":
+        print(
+            f"reviewer: the candidate is worse: accuracy {diff.difference:+.3f} "
+            f"({diff.difference_interval.low:+.3f} to {diff.difference_interval.high:+.3f})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _uvicorn_logging(settings: Settings) -> dict:
@@ -418,6 +451,7 @@ def _rubrics(args: argparse.Namespace) -> int:
 COMMANDS = {
     "review": _review,
     "eval": _eval,
+    "eval-diff": _eval_diff,
     "bulk": _bulk,
     "serve": _serve,
     "slack": _slack,

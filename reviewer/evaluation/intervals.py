@@ -8,7 +8,8 @@ interval every time.
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,8 @@ from reviewer.review import Grade
 RESAMPLES = 2000
 CONFIDENCE = 0.95
 SEED = 0
+
+Unit = TypeVar("Unit")
 
 
 class Interval(BaseModel):
@@ -45,38 +48,42 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, round(share * (len(sorted_values) - 1))))]
 
 
-def bootstrap_intervals(
-    predictions: Sequence[Prediction],
-    grades: Sequence[Grade],
+def bootstrap(
+    units: Sequence[Unit],
+    statistics: Callable[[list[Unit]], tuple[float, ...]],
     *,
     resamples: int = RESAMPLES,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
-) -> Intervals | None:
+) -> list[Interval]:
+    """Percentile intervals of each statistic over resamples (with replacement) of the units."""
+    rng = random.Random(seed)
+    samples = [statistics(rng.choices(units, k=len(units))) for _ in range(resamples)]
+    tail = (1 - confidence) / 2
+    intervals = []
+    for values in zip(*samples, strict=True):
+        ordered = sorted(values)
+        intervals.append(
+            Interval(low=round(_percentile(ordered, tail), 4), high=round(_percentile(ordered, 1 - tail), 4))
+        )
+    return intervals
+
+
+def bootstrap_intervals(predictions: Sequence[Prediction], grades: Sequence[Grade]) -> Intervals | None:
     """Intervals for accuracy and macro-F1; None when there is nothing to resample."""
     documents = list(_pairs(predictions).values())
     if not documents:
         return None
-    rng = random.Random(seed)
-    accuracies, macro_f1s = [], []
-    for _ in range(resamples):
+
+    def accuracy_and_macro_f1(sample: list[Counter[tuple[str, str]]]) -> tuple[float, float]:
         pairs: Counter[tuple[str, str]] = Counter()
-        for document in rng.choices(documents, k=len(documents)):
+        for document in sample:
             pairs.update(document)
-        total = sum(pairs.values())
-        accuracies.append(sum(n for (gold, predicted), n in pairs.items() if gold == predicted) / total)
+        accuracy = sum(n for (gold, predicted), n in pairs.items() if gold == predicted) / sum(pairs.values())
         scores = grade_scores(pairs, grades)
-        macro_f1s.append(sum(s.f1 for s in scores.values()) / len(scores) if scores else 0.0)
-    tail = (1 - confidence) / 2
+        return accuracy, sum(s.f1 for s in scores.values()) / len(scores) if scores else 0.0
 
-    def interval(values: list[float]) -> Interval:
-        values.sort()
-        return Interval(low=round(_percentile(values, tail), 4), high=round(_percentile(values, 1 - tail), 4))
-
+    accuracy, macro_f1 = bootstrap(documents, accuracy_and_macro_f1)
     return Intervals(
-        accuracy=interval(accuracies),
-        macro_f1=interval(macro_f1s),
-        confidence=confidence,
-        resamples=resamples,
-        documents=len(documents),
+        accuracy=accuracy, macro_f1=macro_f1, confidence=CONFIDENCE, resamples=RESAMPLES, documents=len(documents)
     )

@@ -1,5 +1,6 @@
 """An evaluation report as a plain-text table for the terminal."""
 
+from reviewer.evaluation.run_diff import RunDiff
 from reviewer.evaluation.runner import EvalReport
 
 
@@ -62,4 +63,34 @@ def render_eval_table(report: EvalReport) -> str:
             f"  per document: {report.tokens_per_document:.0f} tokens, ${report.cost_per_document_usd:.4f}; "
             f"total ${u.estimated_cost_usd:.4f}",
         ]
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_table(diff: RunDiff) -> str:
+    i = diff.difference_interval
+    lines = [
+        f"baseline  {diff.baseline}",
+        f"candidate {diff.candidate}",
+        f"{diff.labels} labels in common over {diff.documents} documents"
+        + (f"; only in baseline {diff.only_in_baseline}" if diff.only_in_baseline else "")
+        + (f"; only in candidate {diff.only_in_candidate}" if diff.only_in_candidate else ""),
+        "",
+        f"  accuracy   baseline {diff.baseline_accuracy:.3f}   candidate {diff.candidate_accuracy:.3f}",
+        f"  difference {diff.difference:+.3f}   {diff.confidence:.0%} interval {i.low:+.3f} to {i.high:+.3f} "
+        f"(paired bootstrap over documents, {diff.resamples} resamples)",
+        f"  verdict    {diff.verdict}",
+        f"  labels the candidate fixed {diff.fixed}, broke {diff.broken}",
+    ]
+    if diff.per_criterion:
+        width = max(len(c) for c in diff.per_criterion)
+        lines += [
+            "",
+            f"  {'criterion':{width}} {'labels':>7} {'baseline':>9} {'candidate':>10} {'fixed':>6} {'broke':>6}",
+        ]
+        ordered = sorted(diff.per_criterion.items(), key=lambda item: (item[1].fixed - item[1].broken, item[0]))
+        for criterion_id, c in ordered:
+            lines.append(
+                f"  {criterion_id:{width}} {c.labels:>7} {c.baseline_accuracy:>9.3f} {c.candidate_accuracy:>10.3f} "
+                f"{c.fixed:>6} {c.broken:>6}"
+            )
     return "\n".join(lines) + "\n"
