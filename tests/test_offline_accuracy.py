@@ -9,6 +9,8 @@ import pytest
 from reviewer.evaluation.datasets import load_contractnli, load_samples
 from reviewer.evaluation.runner import evaluate
 from reviewer.grading.offline import OfflineBackend
+from reviewer.review import Grade
+from samples.build_samples import HELDOUT_DIR
 
 CONTRACTNLI_DEV = Path(
     os.environ.get(
@@ -30,3 +32,12 @@ def test_offline_grader_meets_the_contractnli_goals():
     assert report.metrics.accuracy >= 0.65
     assert report.metrics.macro_f1 >= 0.55
     assert report.metrics.evidence_recall_at[3] >= 0.80
+
+
+def test_offline_grader_on_the_held_out_samples_beats_always_answering_met():
+    held_out = load_samples(HELDOUT_DIR)
+    report, predictions = evaluate(held_out, OfflineBackend(), show_progress=False)
+    always_met = sum(p.gold_grade is Grade.MET for p in predictions) / len(predictions)
+    assert report.metrics.accuracy > always_met
+    assert report.metrics.evidence_recall_at[3] >= 0.74
+    assert report.metrics.citation_validity == 1.0
