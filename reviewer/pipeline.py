@@ -127,7 +127,7 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
             ReviewWarning(
                 code="offline_grader",
                 message="graded by the offline grader (lexical retrieval and rules, no language model): "
-                "use it for triage, and confirm with a model or a person",
+                "use it for triage, read the cited passages, and confirm the grades with a model or a person",
             ),
         )
     score = overall_score(findings)

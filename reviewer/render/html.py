@@ -31,7 +31,8 @@ def render_html(review: Review) -> str:
     if review.offline:
         out.append(
             "<p class='banner'><strong>Offline grader.</strong> Graded by lexical retrieval and rules, without a "
-            "language model. Use it for triage; confirm with a model-backed review or a person.</p>"
+            "language model: it finds the passages that matter more reliably than it judges them. Use it for "
+            "triage: read the cited passages, and confirm the grades with a model-backed review or a person.</p>"
         )
     out.append(
         "<ul>"

@@ -55,8 +55,9 @@ def render_markdown(review: Review) -> str:
     out = [f"# Proposal review: {_cell(title)}", ""]
     if review.offline:
         out += [
-            "> **Offline grader.** Graded by lexical retrieval and rules, without a language model. "
-            "Use it for triage; confirm with a model-backed review or a person.",
+            "> **Offline grader.** Graded by lexical retrieval and rules, without a language model: it finds "
+            "the passages that matter more reliably than it judges them. Use it for triage: read the cited "
+            "passages, and confirm the grades with a model-backed review or a person.",
             "",
         ]
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
