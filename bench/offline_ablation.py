@@ -62,6 +62,8 @@ def make_variant(
     negated_met_cues_flip: bool = False,
     negated_red_flag_cues_flip: bool = False,
     require_specific: bool = False,
+    lead_per_passage: bool = False,
+    red_flag_candidate: bool = False,
 ) -> Variant:
     def measure(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Measured:
         query = CriterionQuery(criterion)
@@ -74,9 +76,14 @@ def make_variant(
             met = Counter(tokenize(criterion.guidance.met, keep_stopwords=True))
         flip = negated_met_cues_flip and not NEGATION.search(criterion.guidance.met)
         red_flip = negated_red_flag_cues_flip and not NEGATION.search(criterion.guidance.red_flag)
+        candidates = [h.index for h in hits]
+        if red_flag_candidate:  # the passage that best matches the red-flag cues, if it is on topic at all
+            best_red = index.search(red_flag, top_k=1)
+            if best_red and best_red[0].index not in candidates and index.score(query.terms, best_red[0].index):
+                candidates.append(best_red[0].index)
         red_scores, met_scores = [], []
-        for hit in hits:
-            negated = _negated_terms(passages[hit.index].text) if flip or red_flip else set()
+        for candidate in candidates:
+            negated = _negated_terms(passages[candidate].text) if flip or red_flip else set()
             met_negated = negated if flip else set()
             red_negated = negated if red_flip else set()
             met_here = Counter({t: w for t, w in met.items() if t not in met_negated}) + Counter(
@@ -85,14 +92,18 @@ def make_variant(
             red_here = Counter({t: w for t, w in red_flag.items() if t not in red_negated}) + Counter(
                 {t: w for t, w in met.items() if t in met_negated}
             )
-            red_scores.append(index.score(red_here, hit.index))
-            met_scores.append(index.score(met_here, hit.index))
+            red_scores.append(index.score(red_here, candidate))
+            met_scores.append(index.score(met_here, candidate))
         evidence = [passages[h.index] for h in hits]
         covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
         full = len(covered) >= MET_KEY_TERMS and (
             not require_specific or any(SPECIFIC.search(p.text) for p in evidence)
         )
-        return Measured(hits[0].score / query.weight, max(red_scores) - max(met_scores), evidence, full)
+        if lead_per_passage:  # a red flag outweighs met statements in other passages
+            lead = max(r - m for r, m in zip(red_scores, met_scores, strict=True))
+        else:
+            lead = max(red_scores) - max(met_scores)
+        return Measured(hits[0].score / query.weight, lead, evidence, full)
 
     return measure
 
@@ -105,6 +116,8 @@ VARIANTS: dict[str, tuple[Variant, bool]] = {
     "negated red-flag cues count for met": (make_variant(negated_red_flag_cues_flip=True), False),
     "negation both ways": (make_variant(negated_met_cues_flip=True, negated_red_flag_cues_flip=True), False),
     "'specific commitment' required for met": (make_variant(require_specific=True), False),
+    "red-flag lead judged within each passage": (make_variant(lead_per_passage=True), False),
+    "best red-flag-cue passage also judged": (make_variant(red_flag_candidate=True), False),
 }
 
 
