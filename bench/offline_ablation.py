@@ -64,6 +64,7 @@ def make_variant(
     require_specific: bool = False,
     lead_per_passage: bool = False,
     red_flag_candidate: bool = False,
+    presence: str = "top passage",
 ) -> Variant:
     def measure(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Measured:
         query = CriterionQuery(criterion)
@@ -103,7 +104,14 @@ def make_variant(
             lead = max(r - m for r, m in zip(red_scores, met_scores, strict=True))
         else:
             lead = max(red_scores) - max(met_scores)
-        return Measured(hits[0].score / query.weight, lead, evidence, full)
+        if presence == "keywords":
+            keywords = Counter(tokenize(" ".join(criterion.keywords)))
+            relevance = max(index.score(keywords, h.index) for h in hits) / (sum(keywords.values()) or 1)
+        elif presence == "key-term coverage":
+            relevance = 3 * max(len(set(tokenize(p.text)) & query.key_terms) for p in evidence) / len(query.key_terms)
+        else:
+            relevance = hits[0].score / query.weight
+        return Measured(relevance, lead, evidence, full)
 
     return measure
 
@@ -118,6 +126,8 @@ VARIANTS: dict[str, tuple[Variant, bool]] = {
     "'specific commitment' required for met": (make_variant(require_specific=True), False),
     "red-flag lead judged within each passage": (make_variant(lead_per_passage=True), False),
     "best red-flag-cue passage also judged": (make_variant(red_flag_candidate=True), False),
+    "presence from the keywords alone": (make_variant(presence="keywords"), False),
+    "presence from key-term coverage": (make_variant(presence="key-term coverage"), False),
 }
 
 
