@@ -186,11 +186,20 @@ def main() -> None:
             f"{held_out.evidence_recall_at[3]:.3f}  {on_samples.accuracy:>13.3f} {on_samples.macro_f1:.3f}"
             f"  {on_held_out_samples.accuracy:>13.3f} {on_held_out_samples.macro_f1:.3f}"
         )
-    rows = measure_set(samples, VARIANTS["offline/v3 (shipped)"][0], False)
+    shipped = VARIANTS["offline/v3 (shipped)"][0]
+    margin = calibrate([r for r in measure_set(contractnli, shipped, False) if r[0] % 2 == 0], contractnli.rubric)[1]
+    never_missing = [
+        score(measure_set(s, shipped, False), s.rubric, 0.0, margin).accuracy for s in (samples, held_out_samples)
+    ]
+    print(
+        f"\noffline/v3 with a presence threshold of 0 (never 'missing' while a passage matches): samples "
+        f"{never_missing[0]:.3f}, held-out {never_missing[1]:.3f} (not a choice: it would be made on the samples)"
+    )
+    rows = measure_set(samples, shipped, False)
     grid = [(p, m) for p in SAMPLES_PRESENT_GRID for m in MARGIN_GRID]
     best = max(grid, key=lambda pm: score(rows, samples.rubric, *pm).accuracy)
     print(
-        f"\nceiling: offline/v3 with thresholds chosen on the samples themselves {best}: accuracy "
+        f"ceiling: offline/v3 with thresholds chosen on the samples themselves {best}: accuracy "
         f"{score(rows, samples.rubric, *best).accuracy:.3f} (an upper bound of threshold choice, not a result)"
     )
 
