@@ -108,7 +108,8 @@ class JobRunner:
                 )
                 if job is None:
                     try:
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.settings.job_poll_seconds)
+                        async with asyncio.timeout(self.settings.job_poll_seconds):
+                            await self._wake.wait()
                     except TimeoutError:
                         await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
                     continue

@@ -226,7 +226,8 @@ class ExtractorPool:
         async with self._slots:
             worker = self._idle.pop() if self._idle else await self._spawn()
             try:
-                result = await asyncio.wait_for(worker.request(options, data), timeout=self.limits.timeout_seconds)
+                async with asyncio.timeout(self.limits.timeout_seconds):
+                    result = await worker.request(options, data)
             except TimeoutError:
                 self._discard(worker)
                 raise IngestError(
@@ -246,7 +247,8 @@ class ExtractorPool:
             if worker.process.returncode is None:
                 worker.process.stdin.close()
                 try:
-                    await asyncio.wait_for(worker.process.wait(), timeout=2)
+                    async with asyncio.timeout(2):
+                        await worker.process.wait()
                 except TimeoutError:
                     worker.kill()
         self._all.clear()

@@ -1,3 +1,4 @@
+import asyncio
 import hashlib
 import hmac
 import json
@@ -11,6 +12,10 @@ from fastapi.testclient import TestClient
 from reviewer.api.app import create_app
 from reviewer.config import Settings
 from reviewer.grading.base import create_backend
+from reviewer.jobs import JobRunner
+from reviewer.rubric import RubricCatalog
+from reviewer.slack.bot import SlackBot
+from reviewer.store import FileStore, JobStore, make_engine
 from tests.fake_slack import FakeSlack
 from tests.test_api import ExplodingBackend
 
@@ -197,3 +202,28 @@ def test_the_bot_token_is_never_sent_to_a_host_other_than_slacks(tmp_path, slack
         post_event(client, event_body(["F7"]))
         [reply] = wait_for_posts(slack, 1)
     assert "couldn't download *evil.pdf*" in reply["text"] and slack.downloads == []
+
+
+def test_the_summary_notifier_stops_even_when_woken_at_that_moment(tmp_path, slack):
+    # as for the review workers (tests/test_jobs.py): a wake-up in the instant of stopping must not
+    # swallow the stop
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        job_poll_seconds=60,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_base_url=f"{slack.url}/api/",
+    )
+    store = JobStore(make_engine(settings.resolved_database_url))
+    files, catalog = FileStore(tmp_path / "uploads"), RubricCatalog()
+
+    async def scenario() -> None:
+        bot = SlackBot(settings, store, files, JobRunner(store, files, settings, catalog), catalog)
+        bot.start()
+        await asyncio.sleep(0.5)  # the notifier found nothing to post and waits to be woken
+        bot.wake.set()
+        async with asyncio.timeout(20):
+            await bot.stop()
+
+    asyncio.run(scenario())

@@ -158,7 +158,8 @@ class SlackBot:
                 log.exception("posting review outcomes to Slack failed; will retry")
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.job_poll_seconds)
+                async with asyncio.timeout(self.settings.job_poll_seconds):
+                    await self.wake.wait()
 
     def start(self) -> None:
         self._notifier = asyncio.create_task(self.deliver_notifications(), name="slack-notifier")

@@ -38,7 +38,8 @@ async def wait_until_finished(store, runner: JobRunner, job: JobRecord, seconds:
             if job.status in FINISHED or remaining <= 0:
                 return job
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), min(remaining, OTHER_PROCESS_POLL_SECONDS))
+                async with asyncio.timeout(min(remaining, OTHER_PROCESS_POLL_SECONDS)):
+                    await finished.wait()
 
 
 def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONResponse:

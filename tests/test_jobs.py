@@ -1,0 +1,33 @@
+import asyncio
+
+import pytest
+
+from reviewer.config import Settings
+from reviewer.grading.base import create_backend
+from reviewer.jobs import JobRunner
+from reviewer.rubric import RubricCatalog
+from reviewer.store import FileStore, JobStore, make_engine
+
+
+def runner_for(tmp_path, workers: int) -> JobRunner:
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, job_poll_seconds=60, api_worker_concurrency=workers, extraction_processes=1
+    )
+    store = JobStore(make_engine(settings.resolved_database_url))
+    return JobRunner(store, FileStore(tmp_path / "uploads"), settings, RubricCatalog(), create_backend)
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_the_runner_stops_even_when_a_job_is_queued_at_that_moment(tmp_path, workers):
+    # A worker waiting for work is woken (a job was queued) in the same instant it is told to stop: the
+    # stop must win. asyncio.wait_for on Python 3.11 lets the wake-up swallow the cancellation, and the
+    # worker then polled on for ever, so a server stopped during uploads never finished shutting down.
+    async def scenario() -> None:
+        runner = runner_for(tmp_path, workers)
+        await runner.start()
+        await asyncio.sleep(0.5)  # every worker has found the queue empty and waits to be woken
+        runner.notify()
+        async with asyncio.timeout(20):
+            await runner.stop()
+
+    asyncio.run(scenario())
