@@ -6,11 +6,12 @@ import httpx2
 import pytest
 
 from reviewer.cli import main
-from reviewer.errors import BadInputError
+from reviewer.errors import BadInputError, ConfigurationError
 from reviewer.evaluation.datasets import EvidenceSpan, load_contractnli, load_samples
 from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics, evidence_recall
 from reviewer.evaluation.runner import evaluate, evaluate_in_batch
 from reviewer.grading.anthropic_backend import AnthropicBackend
+from reviewer.grading.offline import OfflineBackend
 from reviewer.review import Grade
 from tests.fake_anthropic import FakeAnthropic, FakeBatchAPI, message_response, requested_ids
 
@@ -409,3 +410,24 @@ def test_eval_through_a_message_batch_bills_half_and_resumes_the_same_batch(tmp_
     full_price = 4 * (100 * 2.0 + 50 * 10.0) / 1e6
     assert report.usage.estimated_cost_usd == pytest.approx(full_price / 2)
     assert not list(state_dir.glob("eval-*.json"))
+
+
+class FailsOnFirstDocument:
+    """Grades like the offline grader, except that the first document it sees raises."""
+
+    name = "fails-once"
+    offline = True
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    async def grade(self, document, rubric):
+        self.seen += 1
+        if self.seen == 1:
+            raise ConfigurationError("the backend refused this document", code="backend_refused")
+        return OfflineBackend().grade_sync(document, rubric)
+
+
+def test_a_document_the_backend_cannot_review_stops_the_run_instead_of_dropping_out_of_it():
+    with pytest.raises(ConfigurationError, match="refused"):
+        evaluate(load_samples(), FailsOnFirstDocument(), concurrency=1, show_progress=False)

@@ -100,7 +100,9 @@ async def _run(
     for item in items:  # documents are read lazily; at most 2 x concurrency are held at once
         pending.add(asyncio.create_task(one(item)))
         if len(pending) >= 2 * concurrency:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a document that cannot be reviewed stops the run; it never just drops out
     if pending:
         await asyncio.gather(*pending)
     return predictions, reviews, sorted(not_found)
