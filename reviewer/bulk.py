@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from reviewer.rubric import RubricCatalog
 from reviewer.store import NO_MODEL, FileStore, JobStatus, JobStore, NewJob, make_engine
 
 MAX_ZIP_MEMBERS = 1000
+ZIP_ENCRYPTED = 0x1  # general purpose flag bit 0
 
 
 class Source(BaseModel):
@@ -40,12 +42,27 @@ class Source(BaseModel):
             if self.path.stat().st_size > max_bytes:
                 raise BadInputError(f"{self.name}: over the size limit", code="too_large")
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            info = archive.getinfo(self.member)
-            if info.file_size > max_bytes:
-                raise BadInputError(f"{self.name}: over the size limit", code="too_large")
-            with archive.open(info) as handle:
-                data = handle.read(max_bytes + 1)
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                info = archive.getinfo(self.member)
+                if info.file_size > max_bytes:
+                    raise BadInputError(f"{self.name}: over the size limit", code="too_large")
+                if info.flag_bits & ZIP_ENCRYPTED:
+                    raise BadInputError(
+                        f"{self.name}: encrypted inside {self.path.name}; unzip it with its password first",
+                        code="encrypted",
+                    )
+                with archive.open(info) as handle:
+                    data = handle.read(max_bytes + 1)
+        except NotImplementedError:
+            raise BadInputError(
+                f"{self.name}: stored in {self.path.name} with a compression method we cannot read", code="bad_zip"
+            ) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError):
+            raise BadInputError(
+                f"{self.name}: damaged inside {self.path.name} (its compressed data cannot be read back)",
+                code="bad_zip",
+            ) from None
         if len(data) > max_bytes:
             raise BadInputError(f"{self.name}: over the size limit", code="too_large")
         return data

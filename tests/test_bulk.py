@@ -69,6 +69,41 @@ def test_vendor_mapping_reads_csv_yaml_and_json(tmp_path):
         load_vendor_mapping(tmp_path / "bad.yaml")
 
 
+def damaged_zip(path: Path) -> Path:
+    """A zip of three proposals: one with its compressed bytes overwritten, one marked encrypted, one intact."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(SAMPLES / "coral_data.pdf", "damaged.pdf")
+        z.writestr("locked.pdf", b"%PDF-1.4 ciphertext")
+        z.write(SAMPLES / "quanta_labs.pdf", "intact.pdf")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        damaged, locked = z.getinfo("damaged.pdf"), z.getinfo("locked.pdf")
+    start = damaged.header_offset + 30 + len(damaged.filename) + len(damaged.extra) + 200
+    data[start : start + 50] = bytes(b ^ 0xFF for b in data[start : start + 50])
+    data[locked.header_offset + 6] |= 0x1  # "encrypted", in the local header and in the central directory
+    central = data.rindex(b"locked.pdf") - 46  # its central directory entry: 46 bytes, then the name
+    assert data[central : central + 4] == b"PK\x01\x02"
+    data[central + 8] |= 0x1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_or_encrypted_zip_member_fails_alone_and_the_others_are_reviewed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    archive = damaged_zip(tmp_path / "responses.zip")
+    sources = {s.name: s for s in collect_sources([archive])}
+    with pytest.raises(BadInputError, match=r"damaged inside responses\.zip"):
+        sources["damaged.pdf"].read(10_000_000)
+    with pytest.raises(BadInputError, match=r"encrypted inside responses\.zip"):
+        sources["locked.pdf"].read(10_000_000)
+
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "bulk", str(archive), "--backend", "offline", "--out", str(out), "--no-progress")
+    assert code == 1 and "1 reviewed, 0 already reviewed, 2 failed" in err and "internal error" not in err
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO((out / "comparison.csv").read_text()))}
+    assert "damaged inside" in rows["damaged.pdf"]["status"] and "encrypted" in rows["locked.pdf"]["status"]
+
+
 def test_bulk_writes_every_output_and_a_second_run_skips_what_was_done(tmp_path, proposals, capsys, monkeypatch):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     (proposals / "broken.pdf").write_bytes(b"this is not a pdf")
