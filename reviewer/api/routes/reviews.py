@@ -22,8 +22,6 @@ router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
 FINISHED = {JobStatus.DONE, JobStatus.FAILED}
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 413, 415, 422)}
-
-
 OTHER_PROCESS_POLL_SECONDS = 0.25
 
 
