@@ -269,19 +269,7 @@ def _eval(args: argparse.Namespace) -> int:
                 f"their documents' text and count as no evidence; first: {report.gold_quotes_not_found[0]}",
                 file=sys.stderr,
             )
-        prediction_lines += [
-            PredictionLine(
-                dataset=labelled.name,
-                document_id=p.document_id,
-                criterion_id=p.criterion_id,
-                predicted_grade=p.predicted_grade,
-                gold_grade=p.gold_grade,
-                quotes=[q.quote for q in p.quotes],
-                verified=[q.verified for q in p.quotes],
-                error=p.error,
-            ).model_dump_json()
-            for p in predictions
-        ]
+        prediction_lines += [PredictionLine.of(p, labelled.name).model_dump_json() for p in predictions]
         if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
             below.append(f"{labelled.name}: accuracy {report.metrics.accuracy:.3f} < {args.min_accuracy}")
         if args.min_macro_f1 is not None and report.metrics.macro_f1 < args.min_macro_f1:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
-from reviewer.evaluation.metrics import Prediction, grade_scores
+from reviewer.evaluation.metrics import Prediction, grade_pair, grade_scores
 from reviewer.review import Grade
 
 RESAMPLES = 2000
@@ -39,8 +39,7 @@ class Intervals(BaseModel):
 def _pairs(predictions: Sequence[Prediction]) -> dict[str, Counter[tuple[str, str]]]:
     by_document: dict[str, Counter[tuple[str, str]]] = {}
     for p in predictions:
-        predicted = p.predicted_grade.value if p.predicted_grade else "error"
-        by_document.setdefault(p.document_id, Counter())[(p.gold_grade.value, predicted)] += 1
+        by_document.setdefault(p.document_id, Counter())[grade_pair(p)] += 1
     return by_document
 
 

@@ -82,6 +82,12 @@ def evidence_recall(predictions: Sequence[Prediction], k: int | None = None) -> 
     return hits / len(evidenced)
 
 
+def grade_pair(prediction: Prediction) -> tuple[str, str]:
+    """(gold grade, predicted grade) of one label; a failed criterion is predicted 'error'."""
+    predicted = prediction.predicted_grade.value if prediction.predicted_grade else "error"
+    return prediction.gold_grade.value, predicted
+
+
 def grade_scores(pairs: Counter[tuple[str, str]], grades: Sequence[Grade]) -> dict[str, GradeScores]:
     """Precision, recall and F1 of each grade, from counts of (gold grade, predicted grade)."""
     scores = {}
@@ -104,9 +110,7 @@ def compute_metrics(predictions: Sequence[Prediction], grades: Sequence[Grade], 
     """Accuracy over all labels (a failed criterion counts as wrong); per-grade scores and macro-F1
     over the rubric's grades."""
     confusion: dict[str, dict[str, int]] = {g.value: {} for g in grades}
-    pairs = Counter(
-        (p.gold_grade.value, p.predicted_grade.value if p.predicted_grade else "error") for p in predictions
-    )
+    pairs = Counter(grade_pair(p) for p in predictions)
     for (gold, predicted), count in sorted(pairs.items()):
         confusion.setdefault(gold, {})[predicted] = count
 

@@ -5,6 +5,7 @@ than the noise of a small labelled set. The runs are read from the files `review
 running it again."""
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from reviewer.errors import BadInputError
 from reviewer.evaluation.intervals import CONFIDENCE, RESAMPLES, Interval, bootstrap
+from reviewer.evaluation.metrics import Prediction
 from reviewer.review import Grade
 
 
@@ -27,6 +29,19 @@ class PredictionLine(BaseModel):
     quotes: list[str] = Field(default_factory=list, description="In the backend's rank order.")
     verified: list[bool] = Field(default_factory=list)
     error: str | None = None
+
+    @classmethod
+    def of(cls, prediction: Prediction, dataset: str) -> "PredictionLine":
+        return cls(
+            dataset=dataset,
+            document_id=prediction.document_id,
+            criterion_id=prediction.criterion_id,
+            predicted_grade=prediction.predicted_grade,
+            gold_grade=prediction.gold_grade,
+            quotes=[q.quote for q in prediction.quotes],
+            verified=[q.verified for q in prediction.quotes],
+            error=prediction.error,
+        )
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -53,9 +68,8 @@ def read_predictions(path: Path) -> list[PredictionLine]:
             raise BadInputError(f"{path}:{number}: not a prediction line ({reason})", code="bad_predictions") from None
     if not lines:
         raise BadInputError(f"{path}: no predictions in the file", code="bad_predictions")
-    keys = [line.key for line in lines]
-    if len(set(keys)) != len(keys):
-        duplicate = next(k for k in keys if keys.count(k) > 1)
+    duplicate, times = Counter(line.key for line in lines).most_common(1)[0]
+    if times > 1:
         raise BadInputError(f"{path}: {duplicate[1]} / {duplicate[2]} appears more than once", code="bad_predictions")
     return lines
 
@@ -66,6 +80,24 @@ class CriterionChange(BaseModel):
     candidate_accuracy: float
     fixed: int
     broken: int
+
+
+Outcome = tuple[bool, bool]  # (baseline right, candidate right) on one label
+
+
+def _accuracies(outcomes: list[Outcome]) -> tuple[float, float]:
+    return sum(a for a, _ in outcomes) / len(outcomes), sum(b for _, b in outcomes) / len(outcomes)
+
+
+def _change(outcomes: list[Outcome]) -> CriterionChange:
+    baseline, candidate = _accuracies(outcomes)
+    return CriterionChange(
+        labels=len(outcomes),
+        baseline_accuracy=round(baseline, 4),
+        candidate_accuracy=round(candidate, 4),
+        fixed=sum(1 for a, b in outcomes if not a and b),
+        broken=sum(1 for a, b in outcomes if a and not b),
+    )
 
 
 class RunDiff(BaseModel):
@@ -103,22 +135,20 @@ def diff_runs(
                 f"({mine.gold_grade.value}, {other.gold_grade.value}): they were not measured on the same labels",
                 code="bad_predictions",
             )
-    by_document: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
-    by_criterion: dict[str, list[tuple[bool, bool]]] = {}
+    by_document: dict[tuple[str, str], list[Outcome]] = {}
+    by_criterion: dict[str, list[Outcome]] = {}
     for mine, other in pairs:
         outcome = (mine.correct, other.correct)
         by_document.setdefault((mine.dataset, mine.document_id), []).append(outcome)
         by_criterion.setdefault(mine.criterion_id, []).append(outcome)
 
-    def accuracies(outcomes: list[tuple[bool, bool]]) -> tuple[float, float]:
-        return sum(a for a, _ in outcomes) / len(outcomes), sum(b for _, b in outcomes) / len(outcomes)
-
-    def difference(sample: list[list[tuple[bool, bool]]]) -> tuple[float]:
-        base, cand = accuracies([o for document in sample for o in document])
+    def difference(sample: list[list[Outcome]]) -> tuple[float]:
+        base, cand = _accuracies([o for document in sample for o in document])
         return (cand - base,)
 
     outcomes = [o for document in by_document.values() for o in document]
-    base_accuracy, candidate_accuracy = accuracies(outcomes)
+    base_accuracy, candidate_accuracy = _accuracies(outcomes)
+    overall = _change(outcomes)
     [interval] = bootstrap(list(by_document.values()), difference)
     verdict = "better" if interval.low > 0 else "worse" if interval.high < 0 else "no clear difference"
     return RunDiff(
@@ -128,23 +158,14 @@ def diff_runs(
         documents=len(by_document),
         only_in_baseline=len(baseline) - len(pairs),
         only_in_candidate=len(candidate) - len(pairs),
-        baseline_accuracy=round(base_accuracy, 4),
-        candidate_accuracy=round(candidate_accuracy, 4),
+        baseline_accuracy=overall.baseline_accuracy,
+        candidate_accuracy=overall.candidate_accuracy,
         difference=round(candidate_accuracy - base_accuracy, 4),
         difference_interval=interval,
         confidence=CONFIDENCE,
         resamples=RESAMPLES,
-        fixed=sum(1 for a, b in outcomes if not a and b),
-        broken=sum(1 for a, b in outcomes if a and not b),
+        fixed=overall.fixed,
+        broken=overall.broken,
         verdict=verdict,
-        per_criterion={
-            criterion_id: CriterionChange(
-                labels=len(items),
-                baseline_accuracy=round(accuracies(items)[0], 4),
-                candidate_accuracy=round(accuracies(items)[1], 4),
-                fixed=sum(1 for a, b in items if not a and b),
-                broken=sum(1 for a, b in items if a and not b),
-            )
-            for criterion_id, items in sorted(by_criterion.items())
-        },
+        per_criterion={criterion_id: _change(items) for criterion_id, items in sorted(by_criterion.items())},
     )
