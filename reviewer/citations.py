@@ -69,16 +69,23 @@ def _readings(quote: str) -> list[list[str]]:
 
 
 def _find_parts(page: NormalisedText, parts: list[str]) -> tuple[int, int] | None:
-    """Offsets in the normalised page of the first place where every part occurs in order."""
+    """Offsets in the normalised page of the first place where every part occurs in order.
+    Linear in the page: each later part's search start only moves forward, so its next occurrence
+    is looked up again only once the start has passed the one found before."""
     search_from = 0
+    following = [-1] * len(parts)  # following[i]: an occurrence of parts[i] (-1: none looked up yet)
     while True:
         first = page.text.find(parts[0], search_from)
         if first < 0:
             return None
         end = first + len(parts[0])
-        for part in parts[1:]:
-            nxt = page.text.find(part, end)
-            if nxt < 0 or nxt - end > MAX_ELISION_GAP:
+        for i, part in enumerate(parts[1:], start=1):
+            if following[i] < end:
+                following[i] = page.text.find(part, end)
+                if following[i] < 0:
+                    return None  # not after this start, so not after any later one
+            nxt = following[i]
+            if nxt - end > MAX_ELISION_GAP:
                 break
             end = nxt + len(part)
         else:

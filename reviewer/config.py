@@ -29,6 +29,10 @@ class IngestLimits(BaseModel):
     max_pages: int = 500
     timeout_seconds: float = 60.0
     memory_bytes: int = 2 * 1024 * 1024 * 1024
+    # Text, counted after extraction: a few KB of PDF can hold millions of characters (issue 13).
+    # A dense page holds ~5,000; the document limit is ~750 k tokens, far past any model's window.
+    max_page_chars: int = Field(default=200_000, ge=1)
+    max_document_chars: int = Field(default=3_000_000, ge=1)
 
 
 class Settings(BaseSettings):

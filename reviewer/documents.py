@@ -1,5 +1,6 @@
 """PDF bytes -> Document. The Document is built once and is the only text every later step sees."""
 
+import asyncio
 import hashlib
 import re
 from typing import Literal
@@ -10,7 +11,13 @@ from reviewer.cleanup import clean_page_text
 from reviewer.config import IngestLimits
 from reviewer.errors import IngestError
 from reviewer.notices import ReviewWarning
-from reviewer.pdf_extract import ExtractorPool, RawExtraction, extract_isolated
+from reviewer.pdf_extract import (
+    ExtractorPool,
+    RawExtraction,
+    document_text_message,
+    extract_isolated,
+    page_text_message,
+)
 
 PDF_MAGIC = b"%PDF-"
 HEADER_SEARCH_BYTES = 1024
@@ -81,18 +88,33 @@ def read_pdf(
     """PDF bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI)."""
     limits = limits or IngestLimits()
     check_pdf_bytes(data, limits)
-    return document_from_extraction(data, file_name, extract_isolated(data, password, limits))
+    return document_from_extraction(data, file_name, extract_isolated(data, password, limits), limits)
 
 
 async def read_pdf_with(pool: ExtractorPool, data: bytes, file_name: str, password: str | None = None) -> Document:
-    """PDF bytes -> Document, extracting in one of a server's long-lived extractor processes."""
+    """PDF bytes -> Document, extracting in one of a server's long-lived extractor processes. The
+    clean-up is CPU work: it runs in a thread, so the event loop keeps answering meanwhile."""
     check_pdf_bytes(data, pool.limits)
-    return document_from_extraction(data, file_name, await pool.extract(data, password))
+    raw = await pool.extract(data, password)
+    return await asyncio.to_thread(document_from_extraction, data, file_name, raw, pool.limits)
 
 
-def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction) -> Document:
+def check_text_limits(raw: RawExtraction, limits: IngestLimits) -> None:
+    """The parent's own check of what a child sent back: the child stops at these limits too, but
+    nothing it answers is processed unbounded."""
+    total = 0
+    for number, page in enumerate(raw.pages, start=1):
+        if len(page.text) > limits.max_page_chars:
+            raise IngestError(page_text_message(number, len(page.text), limits.max_page_chars), code="too_much_text")
+        total += len(page.text)
+    if total > limits.max_document_chars:
+        raise IngestError(document_text_message(total, limits.max_document_chars), code="too_much_text")
+
+
+def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction, limits: IngestLimits) -> Document:
     if raw.error_code:
         raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
+    check_text_limits(raw, limits)
 
     pages = [Page(number=i, text=clean_page_text(p.text)) for i, p in enumerate(raw.pages, start=1)]
     textless = [p.number for p in pages if len(p.text) < MIN_TEXT_CHARS_PER_PAGE]

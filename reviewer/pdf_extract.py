@@ -43,6 +43,56 @@ class ExtractionOptions(BaseModel):
     max_pages: int
     memory_bytes: int
     cpu_seconds: int
+    max_page_chars: int = 200_000
+    max_document_chars: int = 3_000_000
+
+
+def page_text_message(page: int, chars: int, limit: int, *, more_than: bool = False) -> str:
+    amount = f"more than {limit:,}" if more_than else f"{chars:,}"
+    return f"page {page} has {amount} characters of text; the limit is {limit:,} per page"
+
+
+def document_text_message(chars: int, limit: int, *, more_than: bool = False, by_page: int | None = None) -> str:
+    amount = f"more than {limit:,}" if more_than else f"{chars:,}"
+    where = f" (reached on page {by_page})" if by_page else ""
+    return f"the document has {amount} characters of text{where}; the limit is {limit:,} per document"
+
+
+class _TooMuchText(BaseException):
+    """Raised from pypdf's text visitor to stop extraction the moment a limit is passed. A
+    BaseException, because pypdf swallows ordinary exceptions raised while it reads a form XObject."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _TextBudget:
+    """Counts the characters pypdf produces, as it produces them (its own concatenation is quadratic,
+    so stopping late is not good enough)."""
+
+    def __init__(self, max_page_chars: int, max_document_chars: int) -> None:
+        self.max_page_chars = max_page_chars
+        self.max_document_chars = max_document_chars
+        self.page = 0
+        self.page_chars = 0
+        self.document_chars = 0
+
+    def start_page(self, number: int) -> None:
+        self.page, self.page_chars = number, 0
+
+    def add(self, chars: int) -> None:
+        self.page_chars += chars
+        self.document_chars += chars
+        if self.page_chars > self.max_page_chars:
+            raise _TooMuchText(page_text_message(self.page, self.page_chars, self.max_page_chars, more_than=True))
+        if self.document_chars > self.max_document_chars:
+            raise _TooMuchText(
+                document_text_message(self.document_chars, self.max_document_chars, more_than=True, by_page=self.page)
+            )
+
+    def visitor(self, text, *_args) -> None:
+        self.add(len(text))
 
 
 def _page_has_images(page) -> bool:
@@ -56,8 +106,15 @@ def _page_has_images(page) -> bool:
         return False
 
 
-def extract(data: bytes, password: str | None, max_pages: int) -> RawExtraction:
-    """Extract every page's text. Never raises: failures come back as an error code and message."""
+def extract(
+    data: bytes,
+    password: str | None,
+    max_pages: int,
+    max_page_chars: int = 200_000,
+    max_document_chars: int = 3_000_000,
+) -> RawExtraction:
+    """Extract every page's text. Never raises: failures come back as an error code and message.
+    Extraction stops as soon as a page or the whole document passes its character limit."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, WrongPasswordError
 
@@ -81,10 +138,20 @@ def extract(data: bytes, password: str | None, max_pages: int) -> RawExtraction:
                 error_message=f"the PDF has {page_count} pages; the limit is {max_pages}",
             )
         pages = []
-        for page in reader.pages:
-            text = page.extract_text() or ""
+        budget = _TextBudget(max_page_chars, max_document_chars)
+        done = 0  # characters of the pages already extracted
+        for number, page in enumerate(reader.pages, start=1):
+            budget.start_page(number)
+            text = page.extract_text(visitor_text=budget.visitor) or ""
+            # the visitor saw pypdf's pieces; the page's text as returned is what counts
+            budget.start_page(number)
+            budget.document_chars = done
+            budget.add(len(text))
+            done += len(text)
             pages.append(RawPage(text=text, has_images=False if text.strip() else _page_has_images(page)))
         return RawExtraction(pages=pages)
+    except _TooMuchText as exc:
+        return RawExtraction(error_code="too_much_text", error_message=exc.message)
     except (FileNotDecryptedError, WrongPasswordError):
         return RawExtraction(error_code="encrypted", error_message="the PDF could not be decrypted")
     except (MemoryError, LimitReachedError):
@@ -124,7 +191,9 @@ def _serve_many(memory_bytes: int) -> None:
         options = ExtractionOptions.model_validate_json(header)
         data = _read_frame(stdin) or b""
         try:
-            result = extract(data, options.password, options.max_pages)
+            result = extract(
+                data, options.password, options.max_pages, options.max_page_chars, options.max_document_chars
+            )
         except MemoryError:
             result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
         payload = result.model_dump_json().encode()
@@ -138,7 +207,7 @@ def _serve_one() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (options.cpu_seconds, options.cpu_seconds + 1))
     data = sys.stdin.buffer.read()
     try:
-        result = extract(data, options.password, options.max_pages)
+        result = extract(data, options.password, options.max_pages, options.max_page_chars, options.max_document_chars)
     except MemoryError:
         result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
     sys.stdout.write(result.model_dump_json())
@@ -151,6 +220,8 @@ def extract_isolated(data: bytes, password: str | None, limits: "IngestLimits") 
         max_pages=limits.max_pages,
         memory_bytes=limits.memory_bytes,
         cpu_seconds=max(1, int(limits.timeout_seconds) + 1),
+        max_page_chars=limits.max_page_chars,
+        max_document_chars=limits.max_document_chars,
     )
     try:
         child = subprocess.run(
@@ -168,6 +239,18 @@ def extract_isolated(data: bytes, password: str | None, limits: "IngestLimits") 
         raise IngestError(LIMIT_MESSAGE, code="resource_limit") from None
 
 
+def max_result_bytes(options: ExtractionOptions) -> int:
+    """The most a well-behaved child can answer within the text limits: every character escaped in
+    JSON (at most 6 bytes) plus room for each page's fields and an error message."""
+    return 6 * options.max_document_chars + 256 * options.max_pages + 65_536
+
+
+class ResultTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 class _PoolWorker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -177,6 +260,8 @@ class _PoolWorker:
         self.process.stdin.write(FRAME.pack(len(header)) + header + FRAME.pack(len(data)) + data)
         await self.process.stdin.drain()
         size = FRAME.unpack(await self.process.stdout.readexactly(FRAME.size))[0]
+        if size > max_result_bytes(options):
+            raise ResultTooLarge(size)
         return RawExtraction.model_validate_json(await self.process.stdout.readexactly(size))
 
     def kill(self) -> None:
@@ -221,7 +306,12 @@ class ExtractorPool:
 
     async def extract(self, data: bytes, password: str | None = None) -> RawExtraction:
         options = ExtractionOptions(
-            password=password, max_pages=self.limits.max_pages, memory_bytes=self.limits.memory_bytes, cpu_seconds=0
+            password=password,
+            max_pages=self.limits.max_pages,
+            memory_bytes=self.limits.memory_bytes,
+            cpu_seconds=0,
+            max_page_chars=self.limits.max_page_chars,
+            max_document_chars=self.limits.max_document_chars,
         )
         async with self._slots:
             worker = self._idle.pop() if self._idle else await self._spawn()
@@ -232,6 +322,13 @@ class ExtractorPool:
                 self._discard(worker)
                 raise IngestError(
                     TIMEOUT_MESSAGE.format(seconds=self.limits.timeout_seconds), code="extraction_timeout"
+                ) from None
+            except ResultTooLarge as exc:
+                self._discard(worker)
+                raise IngestError(
+                    f"the extracted text is {exc.size:,} bytes, more than the text limits allow "
+                    f"({self.limits.max_document_chars:,} characters per document)",
+                    code="too_much_text",
                 ) from None
             except (asyncio.IncompleteReadError, BrokenPipeError, ConnectionResetError, ValueError):
                 self._discard(worker)

@@ -85,3 +85,39 @@ def decompression_bomb(expanded_bytes: int = 400 * 1024 * 1024) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def text_bomb(
+    pages: int = 8, chars_per_page: int = 4_600_000, line: str = "All work and no play makes Jack a dull boy. "
+) -> bytes:
+    """A small PDF whose text expands enormously: each page's compressed content stream shows `line`
+    over and over (one text-show operator per line) until the page holds about `chars_per_page`
+    characters. Deflate squeezes the repetition, so 8 pages of 4.6 M characters take a few hundred KB."""
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1")
+    shows = max(1, chars_per_page // len(line))
+    body = b"BT /F1 10 Tf 12 TL 50 800 Td " + (b"(" + escaped + b") Tj T* ") * shows + b"ET"
+    compressed = zlib.compress(body, 9)
+    for _ in range(pages):
+        page = writer.add_blank_page(width=595, height=842)
+        stream = DecodedStreamObject()
+        stream._data = compressed
+        stream.update(
+            {NameObject("/Filter"): NameObject("/FlateDecode"), NameObject("/Length"): NumberObject(len(compressed))}
+        )
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -5,7 +5,7 @@ import pytest
 from reviewer.config import IngestLimits
 from reviewer.documents import Document, read_pdf, safe_file_name
 from reviewer.errors import IngestError
-from tests.pdfs import decompression_bomb, encrypted, text_pdf, with_image_only_pages
+from tests.pdfs import decompression_bomb, encrypted, text_bomb, text_pdf, with_image_only_pages
 
 PAGE_ONE = "Section 1. We measure accuracy on an agreed evaluation set."
 PAGE_TWO = "Section 2. Client data stays in the EU region and is encrypted."
@@ -165,3 +165,82 @@ def test_pdf_without_pages_is_refused():
     out = io.BytesIO()
     PdfWriter().write(out)
     assert ingest_error(out.getvalue()).code == "no_pages"
+
+
+def test_a_small_pdf_whose_text_expands_to_millions_of_characters_is_refused_with_too_much_text():
+    data = text_bomb(pages=8, chars_per_page=4_600_000)  # ~130 KB of PDF, ~37 M characters of text
+    assert len(data) < 200_000
+    error = ingest_error(data)
+    assert error.code == "too_much_text"
+    assert error.message == "page 1 has more than 200,000 characters of text; the limit is 200,000 per page"
+
+
+def test_the_text_limits_are_settings_and_name_their_figures():
+    error = ingest_error(text_bomb(pages=2, chars_per_page=60_000), limits=IngestLimits(max_page_chars=50_000))
+    assert error.code == "too_much_text"
+    assert "the limit is 50,000 per page" in error.message
+
+    error = ingest_error(text_bomb(pages=5, chars_per_page=50_000), limits=IngestLimits(max_document_chars=120_000))
+    assert error.code == "too_much_text"
+    assert error.message == (
+        "the document has more than 120,000 characters of text (reached on page 3); the limit is 120,000 per document"
+    )
+    assert read_pdf(text_bomb(pages=2, chars_per_page=50_000), "ok.pdf").page_count == 2
+
+
+def test_the_text_limits_come_from_the_environment(monkeypatch):
+    from reviewer.config import Settings
+
+    monkeypatch.setenv("REVIEWER_INGEST__MAX_PAGE_CHARS", "1234")
+    monkeypatch.setenv("REVIEWER_INGEST__MAX_DOCUMENT_CHARS", "56789")
+    limits = Settings(_env_file=None).ingest
+    assert (limits.max_page_chars, limits.max_document_chars) == (1234, 56789)
+
+
+def test_the_parent_bounds_whatever_text_an_extractor_sends_back():
+    from reviewer.documents import document_from_extraction
+    from reviewer.pdf_extract import RawExtraction, RawPage
+
+    short = RawPage(text="A page of ordinary length. " * 10, has_images=False)
+    huge = RawPage(text="x" * 300_000, has_images=False)
+    with pytest.raises(IngestError) as caught:
+        document_from_extraction(b"%PDF-", "p.pdf", RawExtraction(pages=[short, huge]), IngestLimits())
+    assert caught.value.code == "too_much_text"
+    assert caught.value.message == "page 2 has 300,000 characters of text; the limit is 200,000 per page"
+
+    many = RawExtraction(pages=[RawPage(text="y" * 150_000, has_images=False)] * 3)
+    with pytest.raises(IngestError) as caught:
+        document_from_extraction(b"%PDF-", "p.pdf", many, IngestLimits(max_document_chars=400_000))
+    assert caught.value.message == "the document has 450,000 characters of text; the limit is 400,000 per document"
+
+
+def test_the_extractor_pool_refuses_too_much_text_and_cleans_up_off_the_event_loop(monkeypatch):
+    import asyncio
+    import threading
+
+    from reviewer import documents
+    from reviewer.pdf_extract import ExtractorPool
+
+    threads = []
+    real = documents.document_from_extraction
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "document_from_extraction", recording)
+
+    async def scenario():
+        pool = ExtractorPool(1, IngestLimits(max_page_chars=10_000))
+        try:
+            with pytest.raises(IngestError) as caught:
+                await documents.read_pdf_with(pool, text_bomb(pages=1, chars_per_page=50_000), "bomb.pdf")
+            assert caught.value.code == "too_much_text"
+            assert "the limit is 10,000 per page" in caught.value.message
+            document = await documents.read_pdf_with(pool, text_pdf([PAGE_ONE]), "ok.pdf")
+            assert document.pages[0].text == PAGE_ONE
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+    assert threads and all(t is not threading.main_thread() for t in threads)

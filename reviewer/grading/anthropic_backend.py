@@ -181,7 +181,8 @@ class AnthropicBackend:
         return requests, warnings
 
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
-        requests, warnings = self.build_requests(document, rubric)
+        # rendering the document (and, past the budget, indexing its passages) is CPU work: off the loop
+        requests, warnings = await asyncio.to_thread(self.build_requests, document, rubric)
         limit = asyncio.Semaphore(self.settings.concurrency)
 
         async def run(request: GroupRequest) -> GroupOutcome:
