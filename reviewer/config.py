@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     rubrics_dir: Path | None = Field(default=None, description="extra rubric files the API and CLI may use")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    api_allow_anonymous: bool = False
     api_worker_concurrency: int = Field(default=4, ge=1, le=256)
     extraction_processes: int = Field(default=2, ge=1, le=64)
     job_lease_seconds: float = Field(default=60.0, gt=0)

@@ -2,6 +2,7 @@
 done, a destination that cannot be written."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,18 +24,36 @@ def check_writable(path: Path, *, folder: bool = False) -> None:
         raise BadInputError(f"{path}: cannot write here ({exc.strerror or exc})", code="unwritable_output") from None
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so a reader sees the old file or the whole new one, never half of it: a
+    temporary file beside it, flushed to disk, then renamed over it. The one atomic writer."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
         raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def emit(text: str, destination: Path | None) -> None:
+    """A command's output: to `destination` (atomically, with a line on stderr saying so) or stdout."""
+    text = text if text.endswith("\n") else text + "\n"
+    if destination is None:
+        sys.stdout.write(text)
+        return
+    write_atomically(destination, text)
+    print(f"reviewer: wrote {destination}", file=sys.stderr)

@@ -4,7 +4,7 @@ import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -175,13 +175,36 @@ def load_rubric(name_or_path: str | Path | None = None) -> Rubric:
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
+class SettingsWithRubrics(Protocol):
+    rubrics_dir: Path | None
+
+
 class RubricCatalog:
     """Rubrics a service may use, by name: an optional directory of the team's own files first, then the
     bundled ones. Lookup is by name or rubric id, never by path, so requests cannot reach other files."""
 
-    def __init__(self, extra_dir: Path | None = None) -> None:
-        self.directories = [d for d in (extra_dir, BUNDLED_RUBRICS_DIR) if d is not None]
+    def __init__(self, extra_dir: Path | None = None, *, more_dirs: tuple[Path, ...] = ()) -> None:
+        self.directories = [d for d in (*more_dirs, extra_dir, BUNDLED_RUBRICS_DIR) if d is not None]
         self._parsed: dict[Path, tuple[int, Rubric]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: "SettingsWithRubrics") -> "RubricCatalog":
+        """The catalog every command and route uses: the team's REVIEWER_RUBRICS_DIR, then the bundled ones."""
+        return cls(settings.rubrics_dir)
+
+    def for_reference(self, ref: str | Path | None) -> tuple["RubricCatalog", str]:
+        """(catalog, name) for what a person typed on the command line: a name or id in this catalog,
+        or a path to a rubric file, whose folder is then searched first. Services never take paths."""
+        ref = str(ref or DEFAULT_RUBRIC)
+        path = Path(ref)
+        if path.suffix in RUBRIC_SUFFIXES or (path.exists() and not _NAME.match(ref)):
+            if not path.is_file():
+                raise RubricError(f"{ref}: no such rubric file", code="unknown_rubric")
+            load_rubric_file(path)  # its own errors (file, criterion, field), before anything runs
+            catalog = RubricCatalog(more_dirs=(path.resolve().parent, *self.directories[:-1]))
+            return catalog, path.stem
+        self.load(ref)
+        return self, ref
 
     def _load_file(self, path: Path) -> Rubric:
         """Parsed once per file version: requests must not pay for YAML parsing."""

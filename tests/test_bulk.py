@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.bulk import collect_sources, load_vendor_mapping, run_bulk
 from reviewer.cli import main
 from reviewer.config import Settings
 from reviewer.errors import BadInputError
 from reviewer.grading.base import RawGrading, create_backend
+from reviewer.queue.bulk import run_bulk
 from reviewer.rubric import RubricCatalog
+from reviewer.sources import collect_sources, load_vendor_mapping
 from reviewer.store import JobStatus, JobStore, make_engine
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -120,9 +120,9 @@ def test_an_unwritable_destination_is_refused_before_any_work(capsys, tmp_path, 
     def must_not_run(*args, **kwargs):
         raise AssertionError("work started before the destination was checked")
 
-    monkeypatch.setattr("reviewer.cli.review_document", must_not_run)
-    monkeypatch.setattr("reviewer.cli.evaluate", must_not_run)
-    monkeypatch.setattr("reviewer.cli.run_bulk", must_not_run)
+    monkeypatch.setattr("reviewer.pipeline.review_document", must_not_run)
+    monkeypatch.setattr("reviewer.evaluation.runner.evaluate", must_not_run)
+    monkeypatch.setattr("reviewer.queue.bulk.run_bulk", must_not_run)
     code, out, err = run_cli(capsys, *[a.replace("{blocked}", str(blocked)) for a in argv])
     assert code == 2 and out == ""
     assert err.strip().splitlines()[-1].startswith(f"reviewer: error: {blocked}/")

@@ -4,7 +4,7 @@ import pytest
 
 from reviewer.config import Settings
 from reviewer.grading.base import create_backend
-from reviewer.jobs import JobRunner
+from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore, make_engine
 

@@ -100,3 +100,44 @@ def test_unparseable_rubric_file_is_a_one_line_error(tmp_path):
         load_rubric(path)
     assert "not valid YAML" in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_every_command_finds_a_team_rubric_by_name(tmp_path, monkeypatch, capsys):
+    """REVIEWER_RUBRICS_DIR is one catalog for review, bulk and rubrics alike."""
+    import shutil
+
+    from reviewer.cli import main
+    from reviewer.rubric import BUNDLED_RUBRICS_DIR
+
+    team = tmp_path / "team-rubrics"
+    team.mkdir()
+    text = (BUNDLED_RUBRICS_DIR / "default.yaml").read_text().replace("id: ", "id: team_", 1)
+    (team / "team.yaml").write_text(text)
+    monkeypatch.setenv("REVIEWER_RUBRICS_DIR", str(team))
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    sample = Path(__file__).resolve().parent.parent / "samples" / "coral_data.pdf"
+    shutil.copy(sample, tmp_path / "coral_data.pdf")
+
+    assert main(["rubrics"]) == 0
+    assert "team\tteam_" in capsys.readouterr().out
+    assert main(["review", "coral_data.pdf", "--rubric", "team", "--backend", "offline", "--format", "json"]) == 0
+    assert '"id": "team_' in capsys.readouterr().out
+    out_dir = tmp_path / "out"
+    assert (
+        main(
+            [
+                "bulk",
+                "coral_data.pdf",
+                "--rubric",
+                "team",
+                "--backend",
+                "offline",
+                "--no-progress",
+                "--out",
+                str(out_dir),
+            ]
+        )
+        == 0
+    )
+    assert (out_dir / "comparison.csv").exists()

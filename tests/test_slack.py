@@ -9,13 +9,11 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from reviewer.api.app import create_app
 from reviewer.config import Settings
 from reviewer.grading.base import create_backend
-from reviewer.jobs import JobRunner
-from reviewer.rubric import RubricCatalog
+from reviewer.queue.services import Services
+from reviewer.server import create_server as create_app
 from reviewer.slack.bot import SlackBot
-from reviewer.store import FileStore, JobStore, make_engine
 from tests.fake_slack import FakeSlack
 from tests.test_api import ExplodingBackend
 
@@ -175,7 +173,7 @@ def test_slash_commands_help_list_show_and_compare(tmp_path, slack):
         shown = command(client, ids[0][:8]).json()
         assert shown["blocks"][0]["type"] == "header" and "coral_data.pdf" in shown["blocks"][0]["text"]["text"]
         compared = json.dumps(command(client, f"compare {ids[0][:8]} {ids[1][:8]}").json())
-        assert "Vendor comparison" in compared and "coral_data.pdf" in compared and "quanta_labs.pdf" in compared
+        assert "Vendor comparison" in compared and "Coral Data" in compared and "Quanta Labs" in compared
         assert "No review" in command(client, "abcdef12").text  # a text-only answer comes back as plain text
         assert "too short" in command(client, "abc").text
         assert "at least two" in command(client, f"compare {ids[0][:8]}").text
@@ -215,11 +213,10 @@ def test_the_summary_notifier_stops_even_when_woken_at_that_moment(tmp_path, sla
         slack_signing_secret=SECRET,
         slack_api_base_url=f"{slack.url}/api/",
     )
-    store = JobStore(make_engine(settings.resolved_database_url))
-    files, catalog = FileStore(tmp_path / "uploads"), RubricCatalog()
+    services = Services.open(settings)
 
     async def scenario() -> None:
-        bot = SlackBot(settings, store, files, JobRunner(store, files, settings, catalog), catalog)
+        bot = SlackBot(services)
         bot.start()
         await asyncio.sleep(0.5)  # the notifier found nothing to post and waits to be woken
         bot.wake.set()

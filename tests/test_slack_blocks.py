@@ -100,8 +100,8 @@ def test_review_command_previews_the_slack_blocks(capsys):
 def test_the_slack_only_server_needs_its_settings_and_serves_no_review_api(capsys, monkeypatch, tmp_path):
     from fastapi.testclient import TestClient
 
-    from reviewer.api.app import create_slack_app
     from reviewer.cli import main
+    from reviewer.server import create_slack_server as create_slack_app
 
     assert main(["slack"]) == 2 and "REVIEWER_SLACK_BOT_TOKEN" in capsys.readouterr().err
     monkeypatch.setenv("REVIEWER_SLACK_BOT_TOKEN", "xoxb-test")

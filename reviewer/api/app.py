@@ -1,10 +1,15 @@
-"""The FastAPI application: wiring only. Review logic lives in the core; jobs in reviewer.jobs."""
+"""The FastAPI application: wiring only. Review logic lives in the core; jobs in reviewer.queue. Other
+shells (the Slack bot) join a server as extensions handed in by `reviewer.server`; this package
+imports none of them."""
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,19 +19,24 @@ from reviewer.api.deps import require_api_key
 from reviewer.api.errors import error_body, install_error_handlers
 from reviewer.api.routes import batches, health, reviews, rubrics
 from reviewer.config import Settings
-from reviewer.grading.base import available_backends, create_backend
-from reviewer.jobs import BackendFactory, JobRunner
+from reviewer.grading.base import create_backend
 from reviewer.logs import configure_logging
-from reviewer.rubric import RubricCatalog
-from reviewer.store import FileStore, JobStore, make_engine
+from reviewer.queue.runner import BackendFactory
+from reviewer.queue.services import Services
 
 log = logging.getLogger("reviewer.api")
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def create_slack_app() -> FastAPI:
-    """The Slack bot alone (`reviewer slack`): /slack/events, the health checks and the review workers."""
-    return create_app(api_routes=False)
+class AppExtension(Protocol):
+    """Something a server runs beside the API (the Slack bot): routes of its own, started and stopped
+    with the app, sharing its services."""
+
+    def mount(self, app: FastAPI) -> None: ...
+
+    async def start(self, services: Services, *, run_workers: bool) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def create_app(
@@ -35,7 +45,11 @@ def create_app(
     backend_factory: BackendFactory = create_backend,
     run_workers: bool = True,
     api_routes: bool = True,
+    allow_anonymous: bool = False,
+    extensions: Sequence[AppExtension] = (),
 ) -> FastAPI:
+    """`allow_anonymous` (reviewer serve --no-auth) lets requests without a key through when no keys are
+    configured; it is an argument, never a setting, so no environment or .env file can open a server."""
     settings = settings or Settings()
     configure_logging(settings.log_format)
 
@@ -44,31 +58,25 @@ def create_app(
         # Database calls run in threads; the default pool (cores + 4) is too small to keep uploads
         # from queueing behind the workers' calls.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
+        services = await asyncio.to_thread(Services.open, settings, backend_factory)
+        app.state.services = services
         app.state.settings = settings
-        app.state.store = JobStore(make_engine(settings.resolved_database_url))
-        app.state.files = FileStore(settings.data_dir / "uploads")
-        app.state.catalog = RubricCatalog(settings.rubrics_dir)
-        app.state.runner = JobRunner(app.state.store, app.state.files, settings, app.state.catalog, backend_factory)
-        # Import every backend (the Claude SDK takes about a second) before the first request, not during it.
-        await asyncio.to_thread(available_backends)
+        app.state.store, app.state.files, app.state.catalog = services.store, services.files, services.catalog
+        app.state.runner, app.state.intake = services.runner, services.intake
+        # Load the default backend (the Claude SDK takes about a second) before the first request, not during it.
+        await asyncio.to_thread(_warm_default_backend, services)
         if run_workers:
-            await app.state.runner.start()
-        if settings.slack_enabled:
-            from reviewer.slack.bot import SlackBot
-
-            app.state.slack_bot = SlackBot(
-                settings, app.state.store, app.state.files, app.state.runner, app.state.catalog
-            )
-            if run_workers:
-                app.state.slack_bot.start()
+            await services.runner.start()
+        for extension in extensions:
+            await extension.start(services, run_workers=run_workers)
         try:
             yield
         finally:
-            if settings.slack_enabled:
-                await app.state.slack_bot.stop()
+            for extension in extensions:
+                await extension.stop()
             if run_workers:
-                await app.state.runner.stop()
-            app.state.store.engine.dispose()
+                await services.runner.stop()
+            services.close()
 
     app = FastAPI(
         title="reviewer",
@@ -76,6 +84,7 @@ def create_app(
         summary="Graded, citation-checked reviews of vendor proposals against a rubric.",
         lifespan=lifespan,
     )
+    app.state.allow_anonymous = allow_anonymous
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -105,18 +114,14 @@ def create_app(
         app.include_router(reviews.router, dependencies=protected)
         app.include_router(rubrics.router, dependencies=protected)
         app.include_router(batches.router, dependencies=protected)
-    if settings.slack_enabled:
-        mount_slack(app)
+    for extension in extensions:
+        extension.mount(app)
     return app
 
 
-def mount_slack(app: FastAPI) -> None:
-    """POST /slack/events: Slack events and slash commands, verified by Bolt with the signing secret."""
-    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+def _warm_default_backend(services: Services) -> None:
+    from reviewer.errors import ReviewerError
+    from reviewer.grading.base import resolve_backend_name
 
-    @app.post("/slack/events", include_in_schema=False)
-    async def slack_events(request: Request):
-        state = request.app.state
-        if not hasattr(state, "slack_handler"):
-            state.slack_handler = AsyncSlackRequestHandler(state.slack_bot.app)
-        return await state.slack_handler.handle(request)
+    with contextlib.suppress(ReviewerError):  # /readyz reports it; a request naming another backend may work
+        services.runner.backend_for(resolve_backend_name(None, services.settings))

@@ -7,7 +7,8 @@ from fastapi import Depends, Request
 
 from reviewer.api.errors import ApiError
 from reviewer.config import Settings
-from reviewer.jobs import JobRunner
+from reviewer.queue.intake import Intake
+from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore
 
@@ -32,11 +33,16 @@ def get_catalog(request: Request) -> RubricCatalog:
     return request.app.state.catalog
 
 
+def get_intake(request: Request) -> Intake:
+    return request.app.state.intake
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 CatalogDep = Annotated[RubricCatalog, Depends(get_catalog)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
 
 
 def presented_key(request: Request) -> str | None:
@@ -47,7 +53,7 @@ def presented_key(request: Request) -> str | None:
 
 
 def require_api_key(request: Request, settings: SettingsDep) -> None:
-    if not settings.api_keys and settings.api_allow_anonymous:
+    if not settings.api_keys and request.app.state.allow_anonymous:
         return
     key = presented_key(request)
     if not key:

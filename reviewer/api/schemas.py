@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from reviewer.queue.results import review_of
 from reviewer.review import Review
 from reviewer.store import NO_MODEL, JobRecord, JobStatus
 
@@ -75,7 +76,7 @@ class ReviewJob(BaseModel):
             links=ReviewLinks(
                 self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"
             ),
-            review=Review.model_validate_json(job.result) if with_review and job.result else None,
+            review=review_of(job) if with_review else None,
         )
 
 

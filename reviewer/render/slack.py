@@ -1,10 +1,11 @@
 """Slack Block Kit messages: pure functions of reviews. Kept within Slack's limits (50 blocks a message,
 3,000 characters a section, 150 a header); a long review degrades to fewer lines and a link."""
 
+from pydantic import BaseModel
+
 from reviewer.comparison import Comparison
 from reviewer.render.markdown import VERDICT_LABELS
 from reviewer.review import Finding, Grade, Review
-from reviewer.store import JobRecord
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -130,14 +131,23 @@ def summary_text(review: Review) -> str:
     return f"Review of {review.vendor_name or review.document.file_name}: {score}, {review.red_flag_count} red flags"
 
 
-def list_blocks(jobs: list[JobRecord]) -> list[dict]:
-    if not jobs:
+class ReviewListItem(BaseModel):
+    """One line of `/review list`: what a person needs to pick a review, nothing of the store."""
+
+    id: str
+    name: str
+    status: str
+    error_code: str | None = None
+
+
+def list_blocks(items: list[ReviewListItem]) -> list[dict]:
+    if not items:
         return [_section("No reviews yet. Share a PDF in a channel I'm in, or send me one.")]
     lines = []
-    for job in jobs:
+    for item in items:
         lines.append(
-            f"`{job.id[:8]}` {_escape(job.vendor_name or job.file_name)} · {job.status.value}"
-            + (f" · {job.error_code}" if job.error_code else "")
+            f"`{item.id[:8]}` {_escape(item.name)} · {item.status}"
+            + (f" · {item.error_code}" if item.error_code else "")
         )
     return _packed(lines, "Recent reviews")
 

@@ -11,26 +11,35 @@ import httpx2
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from reviewer.api.uploads import JobTarget, enqueue
-from reviewer.comparison import Entry, build_comparison
-from reviewer.config import Settings
+from reviewer.comparison import build_comparison
 from reviewer.documents import PDF_MAGIC
 from reviewer.errors import ReviewerError
-from reviewer.jobs import JobRunner
-from reviewer.render.slack import comparison_blocks, help_blocks, list_blocks, summary_blocks, summary_text
-from reviewer.review import Review
-from reviewer.rubric import RubricCatalog
-from reviewer.store import FileStore, JobRecord, JobStatus, JobStore
+from reviewer.queue.intake import ReviewTarget
+from reviewer.queue.results import entry_of, is_finished, review_of
+from reviewer.queue.services import Services
+from reviewer.render.slack import (
+    ReviewListItem,
+    comparison_blocks,
+    help_blocks,
+    list_blocks,
+    summary_blocks,
+    summary_text,
+)
+from reviewer.store import JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
-FINISHED = {JobStatus.DONE, JobStatus.FAILED}
 
 
 class SlackBot:
-    def __init__(
-        self, settings: Settings, store: JobStore, files: FileStore, runner: JobRunner, catalog: RubricCatalog
-    ) -> None:
-        self.settings, self.store, self.files, self.runner, self.catalog = settings, store, files, runner, catalog
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings, self.store, self.runner, self.catalog = (
+            services.settings,
+            services.store,
+            services.runner,
+            services.catalog,
+        )
+        settings = self.settings
         token = settings.slack_bot_token.get_secret_value()
         self.token = token
         self.client = AsyncWebClient(token=token, base_url=settings.slack_api_base_url)
@@ -83,24 +92,14 @@ class SlackBot:
             if PDF_MAGIC not in data[:1024]:
                 await self.reply(channel, thread, f"*{name}* does not look like a PDF inside, so I can't review it.")
                 return
-            target = JobTarget(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
-            job, _ = await enqueue(
-                data,
-                name,
-                None,
-                target,
-                force=False,
-                settings=self.settings,
-                store=self.store,
-                files=self.files,
-                runner=self.runner,
-            )
+            target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
+            job, _ = await self.services.intake.enqueue(data, name, target)
             # The summary is posted by whichever process sees the job finish, even after a restart.
             await asyncio.to_thread(
                 self.store.add_notification, job.id, "slack", {"channel": channel, "thread": thread}
             )
             self.wake.set()
-            if job.status not in FINISHED:
+            if not is_finished(job):
                 await self.reply(
                     channel, thread, f"Reviewing *{name}* against {target.rubric.title}; I'll post the summary here."
                 )
@@ -170,8 +169,7 @@ class SlackBot:
             await asyncio.gather(self._notifier, return_exceptions=True)
 
     async def post_outcome(self, channel: str, thread: str, job: JobRecord) -> None:
-        if job.status is JobStatus.DONE and job.result:
-            review = Review.model_validate_json(job.result)
+        if job.status is JobStatus.DONE and (review := review_of(job)) is not None:
             await self.reply(
                 channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
             )
@@ -187,7 +185,13 @@ class SlackBot:
             await ack(blocks=help_blocks(), text="How to use /review")
         elif verb == "list":
             jobs, _ = await asyncio.to_thread(self.store.list_jobs, None, 10, 0)
-            await ack(blocks=list_blocks(jobs), text="Recent reviews")
+            items = [
+                ReviewListItem(
+                    id=j.id, name=j.vendor_name or j.file_name, status=j.status.value, error_code=j.error_code
+                )
+                for j in jobs
+            ]
+            await ack(blocks=list_blocks(items), text="Recent reviews")
         elif verb == "compare":
             await self.compare(ack, words[1:])
         else:
@@ -207,8 +211,7 @@ class SlackBot:
         job = await self._find(prefix)
         if isinstance(job, str):
             await ack(text=job)
-        elif job.status is JobStatus.DONE and job.result:
-            review = Review.model_validate_json(job.result)
+        elif job.status is JobStatus.DONE and (review := review_of(job)) is not None:
             await ack(blocks=summary_blocks(review, job.id, self.settings.public_base_url), text=summary_text(review))
         else:
             reason = f": {job.error_message}" if job.error_message else ""
@@ -224,18 +227,10 @@ class SlackBot:
             if isinstance(job, str):
                 await ack(text=job)
                 return
-            review = Review.model_validate_json(job.result) if job.result else None
-            if review:
-                rubric_ids.add(review.rubric.id)
-            entries.append(
-                Entry(
-                    vendor=job.vendor_name or (review.vendor_name if review else None) or job.file_name,
-                    file_name=job.file_name,
-                    review_id=job.id,
-                    review=review,
-                    error=None if review else f"review {job.status.value}",
-                )
-            )
+            entry = entry_of(job, job.file_name)
+            if entry.review:
+                rubric_ids.add(entry.review.rubric.id)
+            entries.append(entry)
         if len(rubric_ids) > 1:
             await ack(text="These reviews use different rubrics and cannot be compared.")
             return

@@ -7,15 +7,15 @@ from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from reviewer.api.deps import CatalogDep, FilesDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import ErrorResponse
-from reviewer.api.uploads import JobTarget, enqueue, read_upload
-from reviewer.bulk import default_vendor
+from reviewer.api.uploads import read_upload
 from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
 from reviewer.errors import ReviewerError
+from reviewer.queue.intake import ReviewTarget
+from reviewer.queue.results import entry_of
 from reviewer.render import comparison as render
-from reviewer.review import Review
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -46,28 +46,8 @@ def _entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCo
     entries = []
     for item in record.items:
         job = store.get(item.job_id) if item.job_id else None
-        if job is None:
-            counts[JobStatus.FAILED] += 1
-            entries.append(
-                Entry(
-                    vendor=default_vendor(item.file_name),
-                    file_name=item.file_name,
-                    error=item.error or "the review was deleted",
-                )
-            )
-            continue
-        counts[job.status] += 1
-        review = Review.model_validate_json(job.result) if job.result else None
-        vendor = job.vendor_name or (review.vendor_name if review else None) or default_vendor(item.file_name)
-        entries.append(
-            Entry(
-                vendor=vendor,
-                file_name=item.file_name,
-                review_id=job.id,
-                review=review,
-                error=f"{job.error_code}: {job.error_message}" if job.error_code else None,
-            )
-        )
+        counts[job.status if job else JobStatus.FAILED] += 1
+        entries.append(entry_of(job, item.file_name, missing=item.error or "the review was deleted"))
     return entries, BatchCounts(
         total=len(record.items),
         queued=counts[JobStatus.QUEUED],
@@ -111,7 +91,7 @@ async def create_batch(
     files: list[UploadFile],
     settings: SettingsDep,
     store: StoreDep,
-    file_store: FilesDep,
+    intake: IntakeDep,
     runner: RunnerDep,
     catalog: CatalogDep,
     rubric: Annotated[str, Form()] = "default",
@@ -121,15 +101,13 @@ async def create_batch(
 ) -> JSONResponse:
     if len(files) > MAX_FILES:
         raise ApiError(422, "too_many_files", f"at most {MAX_FILES} files per batch")
-    target = JobTarget(settings, catalog, runner, rubric, backend)
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend)
     items = []
     for upload in files:
         name = upload.filename or "proposal.pdf"
         try:
             data = await read_upload(upload, settings.ingest.max_file_bytes)
-            job, _ = await enqueue(
-                data, name, None, target, force=force, settings=settings, store=store, files=file_store, runner=runner
-            )
+            job, _ = await intake.enqueue(data, name, target, force=force)
             items.append(BatchItem(file_name=job.file_name, job_id=job.id))
         except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
             items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))

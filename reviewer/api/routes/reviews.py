@@ -8,19 +8,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from reviewer.api.deps import CatalogDep, FilesDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import CatalogDep, FilesDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
-from reviewer.api.uploads import JobTarget, enqueue, read_upload
-from reviewer.jobs import JobRunner
+from reviewer.api.uploads import read_upload
+from reviewer.queue.intake import ReviewTarget
+from reviewer.queue.results import FINISHED, review_of
+from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
-from reviewer.review import Review
 from reviewer.store import JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
-FINISHED = {JobStatus.DONE, JobStatus.FAILED}
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 413, 415, 422)}
 OTHER_PROCESS_POLL_SECONDS = 0.25
 
@@ -59,7 +59,7 @@ async def create_review(
     file: UploadFile,
     settings: SettingsDep,
     store: StoreDep,
-    files: FilesDep,
+    intake: IntakeDep,
     runner: RunnerDep,
     catalog: CatalogDep,
     rubric: Annotated[str, Form(description="rubric name or id")] = "default",
@@ -70,17 +70,9 @@ async def create_review(
     timeout: Annotated[float | None, Query(ge=0, description="seconds to wait at most")] = None,
 ) -> JSONResponse:
     data = await read_upload(file, settings.ingest.max_file_bytes)
-    target = JobTarget(settings, catalog, runner, rubric, backend)
-    job, deduplicated = await enqueue(
-        data,
-        file.filename or "proposal.pdf",
-        vendor_name,
-        target,
-        force=force,
-        settings=settings,
-        store=store,
-        files=files,
-        runner=runner,
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend)
+    job, deduplicated = await intake.enqueue(
+        data, file.filename or "proposal.pdf", target, vendor_name=vendor_name, force=force
     )
     if wait:
         job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.wait_timeout_seconds))
@@ -126,7 +118,7 @@ async def get_report(review_id: str, store: StoreDep, format: Literal["markdown"
     job = await _job_or_404(store, review_id)
     if job.status is not JobStatus.DONE or not job.result:
         raise ApiError(409, "not_ready", f"the review is {job.status.value}; a report exists once it is done")
-    review = Review.model_validate_json(job.result)
+    review = review_of(job)
     if format == "html":
         return HTMLResponse(render_html(review))
     return PlainTextResponse(render_markdown(review), media_type="text/markdown; charset=utf-8")

@@ -1,5 +1,7 @@
-"""Background review jobs: a bounded pool of workers on the event loop that claim jobs from the store,
-run the core review, and record the result. Blocking work (database, PDF extraction) runs in threads;
+"""The one job runner: a bounded pool of workers on the event loop that claim jobs from the store,
+run the core review, and record the result. The API, Slack and bulk review all run jobs here; the
+Message-Batch path (`run_supplied`) hands the runner the backend's answers and the runner does the rest.
+Blocking work (database, PDF extraction) runs in threads;
 model calls are async. Any number of processes may share one database: claims are atomic, running
 jobs hold a lease they renew, and a job whose worker died is claimed again once its lease expires."""
 
@@ -10,21 +12,36 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from reviewer.config import Settings
-from reviewer.documents import read_pdf_with
+from reviewer.documents import Document, read_pdf_with
 from reviewer.errors import ReviewerError
-from reviewer.grading.base import GradingBackend, create_backend
+from reviewer.grading.base import GradingBackend, RawGrading, create_backend
 from reviewer.pdf_extract import ExtractorPool
-from reviewer.pipeline import review_document
-from reviewer.rubric import RubricCatalog
+from reviewer.pipeline import assemble_review
+from reviewer.review import Review
+from reviewer.rubric import Rubric, RubricCatalog
 from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
 
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[str, Settings], GradingBackend]
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A claimed job with what grading it needs: its document, read once, and its rubric."""
+
+    job: JobRecord
+    document: Document
+    rubric: Rubric
+
+
+# Given the prepared jobs, a supplier returns each job's answer by job id (a missing id fails that job).
+AnswerSupplier = Callable[[list[PreparedJob]], Awaitable[dict[str, RawGrading]]]
 
 
 class FinishSignals:
@@ -147,28 +164,22 @@ class JobRunner:
             self._backends[key] = self.backend_factory(name, settings)
         return self._backends[key]
 
-    async def _run(self, job: JobRecord, worker_id: str) -> None:
-        started = time.perf_counter()
-        log.info("review %s started (attempt %d)", job.id, job.attempts)
-        try:
-            data = await asyncio.to_thread(self.files.get, job.sha256)
-            document = await read_pdf_with(self.extractor, data, job.file_name)
-            rubric = self.catalog.load(job.rubric_name)
-            review = await review_document(document, rubric, self.backend_for(job.backend, job.model))
-            if job.vendor_name:
-                review = review.model_copy(update={"vendor_name": job.vendor_name})
-        except ReviewerError as exc:
-            await asyncio.to_thread(self.store.fail, job.id, worker_id, exc.code, exc.message)
-            log.info("review %s failed: %s (%.2f s)", job.id, exc.code, time.perf_counter() - started)
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("review %s failed with an internal error", job.id)
-            await asyncio.to_thread(
-                self.store.fail, job.id, worker_id, "internal_error", "the review failed with an internal error"
-            )
-            return
+    async def _prepare(self, job: JobRecord) -> PreparedJob:
+        data = await asyncio.to_thread(self.files.get, job.sha256)
+        document = await read_pdf_with(self.extractor, data, job.file_name)
+        return PreparedJob(job=job, document=document, rubric=self.catalog.load(job.rubric_name))
+
+    async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> None:
+        await asyncio.to_thread(self.store.fail, job.id, worker_id, code, message)
+
+    async def _finish(self, prepared: PreparedJob, worker_id: str, raw: RawGrading, backend: GradingBackend) -> Review:
+        """Verify and score the answer (the pipeline's one path), apply the job's vendor name, store it."""
+        job = prepared.job
+        review = await asyncio.to_thread(
+            assemble_review, prepared.document, prepared.rubric, raw, backend=backend.name, offline=backend.offline
+        )
+        if job.vendor_name:
+            review = review.model_copy(update={"vendor_name": job.vendor_name})
         used = (review.rubric.id, review.rubric.version)
         if used != (job.rubric_id, job.rubric_version):
             log.warning(
@@ -181,10 +192,78 @@ class JobRunner:
             )
         result = await asyncio.to_thread(review.model_dump_json)
         stored = await asyncio.to_thread(self.store.complete, job.id, worker_id, result, review.vendor_name, used)
-        log.info(
-            "review %s done in %.2f s (%d model calls)%s",
-            job.id,
-            time.perf_counter() - started,
-            review.usage.calls,
-            "" if stored else "; another worker had taken it over, result discarded",
-        )
+        if not stored:
+            log.info("review %s: another worker had taken it over, result discarded", job.id)
+        return review
+
+    async def _run(self, job: JobRecord, worker_id: str) -> None:
+        started = time.perf_counter()
+        log.info("review %s started (attempt %d)", job.id, job.attempts)
+        try:
+            prepared = await self._prepare(job)
+            backend = self.backend_for(job.backend, job.model)
+            raw = await backend.grade(prepared.document, prepared.rubric)
+            review = await self._finish(prepared, worker_id, raw, backend)
+        except ReviewerError as exc:
+            await self._fail(job, worker_id, exc.code, exc.message)
+            log.info("review %s failed: %s (%.2f s)", job.id, exc.code, time.perf_counter() - started)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("review %s failed with an internal error", job.id)
+            await self._fail(job, worker_id, "internal_error", "the review failed with an internal error")
+            return
+        log.info("review %s done in %.2f s (%d model calls)", job.id, time.perf_counter() - started, review.usage.calls)
+
+    async def run_supplied(
+        self,
+        job_ids: list[str],
+        supply: AnswerSupplier,
+        *,
+        on_failure: Callable[[JobRecord, str, str], None] | None = None,
+    ) -> None:
+        """Run the given jobs with answers from `supply` instead of each backend's own calls (one Message
+        Batch for all of them). The jobs are claimed, and their leases kept, for the whole run; each
+        answer then goes through the same verification, scoring and recording as a worker's."""
+        worker_id = f"{self.process_id}/supplied"
+        lease = self.settings.job_lease_seconds
+        claimed = [j for i in job_ids if (j := await asyncio.to_thread(self.store.claim_job, i, worker_id, lease))]
+        if not claimed:
+            return
+
+        async def keep_leases() -> None:
+            while True:
+                await asyncio.sleep(lease / 3)
+                for job in claimed:
+                    await asyncio.to_thread(self.store.heartbeat, job.id, worker_id, lease)
+
+        async def fail(job: JobRecord, code: str, message: str) -> None:
+            await self._fail(job, worker_id, code, message)
+            if on_failure:
+                on_failure(job, code, message)
+
+        leases = asyncio.create_task(keep_leases())
+        try:
+            prepared = []
+            for job in claimed:
+                try:
+                    prepared.append(await self._prepare(job))
+                except ReviewerError as exc:
+                    await fail(job, exc.code, exc.message)
+            if not prepared:
+                return
+            answers = await supply(prepared)
+            for item in prepared:
+                raw = answers.get(item.job.id)
+                if raw is None:
+                    await fail(item.job, "no_answer", "the batch returned no answer for this review")
+                    continue
+                await self._finish(item, worker_id, raw, self.backend_for(item.job.backend, item.job.model))
+                self.finish_signals.finished(item.job.id)
+        except asyncio.CancelledError:
+            for job in claimed:
+                await asyncio.to_thread(self.store.release, job.id, worker_id)
+            raise
+        finally:
+            leases.cancel()

@@ -1,0 +1,66 @@
+"""The command line: parse, call the core, render. One module per command; each imports what it needs
+when it runs, so `reviewer --version` or an offline review pays only for what it uses."""
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from reviewer import __version__
+from reviewer.cli import bulk, evaluate, info, review, serve
+from reviewer.cli.context import EXIT_BAD_INPUT, EXIT_FAILED, Context, note
+
+Command = Callable[[argparse.Namespace, Context], int]
+
+COMMANDS: dict[str, Command] = {
+    "review": review.run,
+    "eval": evaluate.run_eval,
+    "eval-diff": evaluate.run_eval_diff,
+    "bulk": bulk.run,
+    "serve": serve.run_serve,
+    "slack": serve.run_slack,
+    "schema": info.run_schema,
+    "rubrics": info.run_rubrics,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reviewer", description="Review vendor proposals against a rubric.")
+    parser.add_argument("--version", action="version", version=f"reviewer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    review.add_parser(sub)
+    evaluate.add_parsers(sub)
+    serve.add_parsers(sub)
+    bulk.add_parser(sub)
+    info.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get("REVIEWER_DEBUG") == "1"
+    logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    from reviewer.errors import BadInputError, ReviewerError
+
+    try:
+        return COMMANDS[args.command](args, Context())
+    except BadInputError as exc:
+        note(f"error: {exc.message}")
+        return EXIT_BAD_INPUT
+    except ReviewerError as exc:
+        note(f"error: {exc.message}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        note("interrupted")
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        note(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""reviewer bulk PATH...: every proposal of an RFP reviewed under one rubric, and the vendors compared."""
+
+import argparse
+from pathlib import Path
+
+from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context, note
+
+
+def add_parser(sub) -> None:
+    bulk = sub.add_parser("bulk", help="review every proposal of an RFP and compare the vendors")
+    bulk.add_argument("paths", nargs="+", type=Path, help="folders, zip files or PDF files")
+    bulk.add_argument("--rubric", default="default", help="rubric name, id or file")
+    bulk.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
+    bulk.add_argument("--model", default=None, help="model for the anthropic backend")
+    bulk.add_argument("--concurrency", type=int, default=4, help="proposals reviewed at once")
+    bulk.add_argument("--out", type=Path, default=Path("comparison"), help="output folder")
+    bulk.add_argument("--force", action="store_true", help="review again documents already reviewed")
+    bulk.add_argument("--vendors", type=Path, default=None, help="file name -> vendor name (YAML, JSON or CSV)")
+    bulk.add_argument("--anonymize", action="store_true", help="'Vendor A, B, ...' in every output")
+    bulk.add_argument("--batch-api", action="store_true", help="one Anthropic Message Batch (half price, slower)")
+    bulk.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print what reviewing these proposals with Claude would cost, and send nothing; no key needed",
+    )
+    bulk.add_argument("--no-progress", action="store_true")
+
+
+def estimate_bulk(sources: list, rubric, settings) -> int:
+    from reviewer.documents import read_pdf
+    from reviewer.errors import BadInputError
+    from reviewer.grading.estimate import describe, empty_estimate, estimate_review
+
+    total = empty_estimate(settings)
+    unreadable = 0
+    for source in sources:
+        try:
+            data = source.read(settings.ingest.max_file_bytes)
+            document = read_pdf(data, source.name, limits=settings.ingest)
+        except (BadInputError, OSError) as exc:
+            unreadable += 1
+            note(f"not counted: {source.name}: {getattr(exc, 'message', None) or exc}")
+            continue
+        total += estimate_review(document, rubric, settings)
+    print(describe(total))
+    return EXIT_FAILED if unreadable else EXIT_OK
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    import asyncio
+
+    from reviewer.comparison import anonymize, build_comparison
+    from reviewer.errors import BadInputError
+    from reviewer.exports import write_outputs
+    from reviewer.output import check_writable
+    from reviewer.progress import Progress
+    from reviewer.queue.bulk import run_bulk
+    from reviewer.rubric import RubricCatalog
+    from reviewer.sources import collect_sources, load_vendor_mapping
+
+    if args.concurrency < 1:
+        raise BadInputError("--concurrency must be at least 1", code="bad_option")
+    settings = context.model_settings(args).model_copy(update={"api_worker_concurrency": args.concurrency})
+    catalog, rubric_name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
+    rubric = catalog.load(rubric_name)
+    sources = collect_sources(args.paths)
+    if args.estimate:
+        return estimate_bulk(sources, rubric, settings)
+    vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
+    check_writable(args.out, folder=True)
+    backend_name = context.backend_name(args)
+    progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
+    result = asyncio.run(
+        run_bulk(
+            sources,
+            rubric_name,
+            backend_name,
+            settings,
+            catalog,
+            force=args.force,
+            vendors=vendors,
+            progress=progress,
+            on_event=lambda line: note(f"failed: {line}"),
+            batch_api=args.batch_api,
+        )
+    )
+    entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
+    comparison = build_comparison(entries, rubric).model_copy(update={"anonymized": args.anonymize})
+    write_outputs(args.out, comparison, entries, key)
+    for row in comparison.rows:
+        rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"
+        score = "failed: " + (row.error or "") if row.status != "done" else f"{row.overall_score:.1f}"
+        print(f"{rank:>4}  {row.vendor:30}  {score}  red flags {row.red_flags}")
+    note(
+        f"{result.reviewed} reviewed, {result.skipped} already reviewed, {result.failed} failed; "
+        f"${result.usage.estimated_cost_usd:.4f}; outputs in {args.out}/"
+        + ("; keep anonymisation-key.json apart from what evaluators see" if args.anonymize else "")
+    )
+    return EXIT_FAILED if result.failed else EXIT_OK

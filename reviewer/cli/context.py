@@ -1,0 +1,53 @@
+"""What every command shares: exit codes, settings read once per process, the backend a command asked
+for, and the one-line notices the CLI prints on stderr."""
+
+import argparse
+import sys
+from functools import cached_property
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from reviewer.config import Settings
+from reviewer.errors import BadInputError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def note(message: str) -> None:
+    print(f"reviewer: {message}", file=sys.stderr)
+
+
+class Context:
+    """Settings are read once, when a command first needs them, and passed on from here."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        try:
+            return Settings()
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise BadInputError(f"invalid setting: {problems}", code="invalid_settings") from None
+        except SettingsError as exc:
+            raise BadInputError(f"invalid setting: {exc}", code="invalid_settings") from None
+
+    def model_settings(self, args: argparse.Namespace) -> Settings:
+        """The settings with the command's --model, if it gave one."""
+        model = getattr(args, "model", None)
+        return self.settings.model_copy(update={"model": model}) if model else self.settings
+
+    def backend_name(self, args: argparse.Namespace) -> str:
+        """The backend the command runs: --backend, else the setting (auto: anthropic with a key)."""
+        from reviewer.grading.base import resolve_backend_name
+
+        settings = self.settings
+        name = resolve_backend_name(args.backend, settings)
+        if args.backend is None and settings.backend == "auto" and name == "offline":
+            note("no ANTHROPIC_API_KEY set, using the offline grader (no language model)")
+        return name
+
+    def backend(self, args: argparse.Namespace):
+        """The backend itself; only its own module is imported (an offline run never loads the Claude SDK)."""
+        from reviewer.grading.base import create_backend
+
+        return create_backend(self.backend_name(args), self.model_settings(args))

@@ -1,0 +1,62 @@
+"""reviewer review FILE: one proposal, one report."""
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context, note
+
+
+def add_parser(sub) -> None:
+    review = sub.add_parser("review", help="review one proposal PDF")
+    review.add_argument("file", type=Path, help="the proposal PDF")
+    review.add_argument("--rubric", default=None, help="rubric name (bundled or in REVIEWER_RUBRICS_DIR) or file")
+    review.add_argument("--backend", default=None, help="anthropic | offline (default: anthropic if a key is set)")
+    review.add_argument("--model", default=None, help="model for the anthropic backend (default from settings)")
+    review.add_argument("--format", choices=["json", "markdown", "html", "slack"], default="markdown")
+    review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
+    review.add_argument("--password", default=None, help="password of an encrypted PDF")
+
+
+def render(review, fmt: str, public_base_url: str) -> str:
+    if fmt == "json":
+        return review.model_dump_json(indent=2)
+    if fmt == "html":
+        from reviewer.render.html import render_html
+
+        return render_html(review)
+    if fmt == "slack":
+        from reviewer.render.slack import summary_blocks, summary_text
+
+        message = {"text": summary_text(review), "blocks": summary_blocks(review, None, public_base_url)}
+        return json.dumps(message, indent=2, ensure_ascii=False)
+    from reviewer.render.markdown import render_markdown
+
+    return render_markdown(review)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    from reviewer.documents import read_pdf, safe_file_name
+    from reviewer.errors import BadInputError
+    from reviewer.output import check_writable, emit
+    from reviewer.pipeline import review_document
+    from reviewer.rubric import RubricCatalog
+
+    settings = context.settings
+    if args.output:
+        check_writable(args.output)
+    catalog, name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
+    rubric = catalog.load(name)
+    backend = context.backend(args)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{args.file}: cannot read file ({exc.strerror})", code="unreadable_file") from None
+    document = read_pdf(data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password)
+    review = asyncio.run(review_document(document, rubric, backend))
+    emit(render(review, args.format, settings.public_base_url), args.output)
+    if review.error_count:
+        note(f"{review.error_count} criteria could not be graded; see their errors in the report")
+        return EXIT_FAILED
+    return EXIT_OK

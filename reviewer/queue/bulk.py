@@ -1,0 +1,132 @@
+"""Bulk review: every proposal of an RFP reviewed under one rubric through the same intake, job store and
+runner as the API, so a run is resumable and an interrupted run loses nothing that finished. Documents
+are read one at a time and not held in memory."""
+
+import asyncio
+import zipfile
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from reviewer.comparison import Entry
+from reviewer.config import Settings
+from reviewer.documents import check_pdf_bytes
+from reviewer.errors import ReviewerError
+from reviewer.grading.base import create_backend
+from reviewer.progress import Progress
+from reviewer.queue.intake import Intake, ReviewTarget
+from reviewer.queue.results import FINISHED, entry_of, failed_entry, review_of
+from reviewer.queue.runner import BackendFactory, JobRunner
+from reviewer.review import Usage
+from reviewer.rubric import RubricCatalog
+from reviewer.sources import Source
+from reviewer.store import FileStore, JobStatus, JobStore, make_engine
+
+
+class BulkResult(BaseModel):
+    entries: list[Entry]
+    reviewed: int
+    skipped: int
+    failed: int
+    usage: Usage
+
+
+async def run_bulk(
+    sources: list[Source],
+    rubric_name: str,
+    backend_name: str,
+    settings: Settings,
+    catalog: RubricCatalog,
+    *,
+    force: bool = False,
+    vendors: dict[str, str] | None = None,
+    backend_factory: BackendFactory = create_backend,
+    progress: Progress | None = None,
+    on_event: Callable[[str], None] | None = None,
+    batch_api: bool = False,
+) -> BulkResult:
+    vendors = vendors or {}
+    store = JobStore(make_engine(settings.resolved_database_url))
+    runner = JobRunner(store, FileStore(settings.data_dir / "uploads"), settings, catalog, backend_factory)
+    intake = Intake(runner)
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name)
+
+    job_of: dict[str, str] = {}  # source name -> job id
+    failures: dict[str, str] = {}
+    already_done: set[str] = set()
+    if progress:
+        progress.total = len(sources)
+    usage = Usage()
+    finished_failed = 0
+    if not batch_api:
+        await runner.start()  # workers start on the first jobs while the rest are still being queued
+    try:
+        for source in sources:
+            try:
+                data = await asyncio.to_thread(source.read, settings.ingest.max_file_bytes)
+                check_pdf_bytes(data, settings.ingest)
+                job, deduplicated = await intake.enqueue(
+                    data, source.name, target, vendor_name=vendors.get(source.name), force=force
+                )
+            except (ReviewerError, OSError, zipfile.BadZipFile) as exc:
+                failures[source.name] = exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}"
+                if progress:
+                    progress.advance(failed=True)
+                continue
+            job_of[source.name] = job.id
+            if deduplicated and job.status is JobStatus.DONE:
+                already_done.add(job.id)
+            del data
+
+        if batch_api:
+            from reviewer.queue.message_batch import MessageBatchSupplier
+
+            supply = MessageBatchSupplier(runner, settings, progress)
+            await runner.run_supplied(
+                [i for i in job_of.values() if i not in already_done],
+                supply,
+                on_failure=lambda job, code, message: on_event and on_event(f"{job.file_name}: {code}: {message}"),
+            )
+            supply.forget()
+        pending = set(job_of.values())
+        while pending:
+            statuses = await asyncio.to_thread(store.statuses, list(pending))
+            finished = [i for i in pending if statuses.get(i) is None or statuses[i] in FINISHED]
+            for job_id in finished:
+                pending.discard(job_id)
+                job = await asyncio.to_thread(store.get, job_id)
+                failed = job is None or job.status is JobStatus.FAILED
+                finished_failed += failed
+                if job_id not in already_done and (review := review_of(job)) is not None:
+                    usage += review.usage
+                if progress:
+                    progress.advance(
+                        failed=failed,
+                        extra=f"{usage.input_tokens + usage.output_tokens:,} tokens, ${usage.estimated_cost_usd:.2f}",
+                    )
+                if on_event and job is not None and failed:
+                    on_event(f"{job.file_name}: {job.error_code}: {job.error_message}")
+            if pending:
+                await asyncio.sleep(0.2)
+    finally:
+        if batch_api:
+            await runner.extractor.close()
+        else:
+            await runner.stop()
+
+    entries = []
+    for source in sources:
+        vendor = vendors.get(source.name)
+        if source.name in failures:
+            entries.append(failed_entry(source.name, failures[source.name], vendor=vendor))
+        else:
+            job = await asyncio.to_thread(store.get, job_of[source.name])
+            entries.append(entry_of(job, source.name, vendor=vendor, missing="deleted"))
+    store.engine.dispose()
+    return BulkResult(
+        entries=entries,
+        reviewed=len(job_of) - len(already_done) - finished_failed,
+        skipped=len(already_done),
+        failed=len(failures) + finished_failed,
+        usage=usage,
+    )

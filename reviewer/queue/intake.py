@@ -1,0 +1,85 @@
+"""Intake: the one place a review job is queued. "These bytes, this rubric, this backend, this vendor"
+becomes a job in the store (or the existing job for the same file under the same rubric version,
+backend and model), with the file kept by content hash and a worker woken. The API, Slack and bulk
+review all queue through here."""
+
+import asyncio
+import hashlib
+
+from pydantic import BaseModel, ConfigDict
+
+from reviewer.config import Settings
+from reviewer.documents import check_pdf_bytes, safe_file_name
+from reviewer.grading.base import resolve_backend_name
+from reviewer.queue.runner import JobRunner
+from reviewer.rubric import Rubric, RubricCatalog
+from reviewer.store import NO_MODEL, JobRecord, NewJob
+
+
+class ReviewTarget(BaseModel):
+    """What a job is reviewed under: rubric (as the catalog names its file), backend and model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rubric_name: str
+    rubric: Rubric
+    backend: str
+    model: str
+
+    @classmethod
+    def resolve(
+        cls, settings: Settings, catalog: RubricCatalog, runner: JobRunner, rubric: str, backend: str | None
+    ) -> "ReviewTarget":
+        """Validated once per request or run: raises for an unknown rubric, or a backend that is
+        unknown or not configured (so a job that could never run is refused before it is queued)."""
+        rubric_name, loaded = catalog.resolve(rubric)
+        backend_name = resolve_backend_name(backend, settings)
+        grader = runner.backend_for(backend_name)
+        model = NO_MODEL if grader.offline else runner.settings.model
+        return cls(rubric_name=rubric_name, rubric=loaded, backend=backend_name, model=model)
+
+
+class Intake:
+    """Queues review jobs into the runner's store and file store."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.files = runner.files
+        self.settings = runner.settings
+
+    async def enqueue(
+        self,
+        data: bytes,
+        file_name: str,
+        target: ReviewTarget,
+        *,
+        vendor_name: str | None = None,
+        force: bool = False,
+    ) -> tuple[JobRecord, bool]:
+        """(job, deduplicated). Raises the ingest error for bytes that are not a usable document."""
+        check_pdf_bytes(data, self.settings.ingest)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not force:
+            existing = await asyncio.to_thread(
+                self.store.find_same, sha256, target.rubric.id, target.rubric.version, target.backend, target.model
+            )
+            if existing is not None:
+                return existing, True
+        await asyncio.to_thread(self.files.put, sha256, data)
+        job = await asyncio.to_thread(
+            self.store.create,
+            NewJob(
+                file_name=safe_file_name(file_name or "proposal.pdf"),
+                vendor_name=(vendor_name or "").strip() or None,
+                sha256=sha256,
+                size_bytes=len(data),
+                rubric_name=target.rubric_name,
+                rubric_id=target.rubric.id,
+                rubric_version=target.rubric.version,
+                backend=target.backend,
+                model=target.model,
+            ),
+        )
+        self.runner.notify()
+        return job, False

@@ -1,0 +1,33 @@
+"""The long-lived pieces a server process shares, built once from Settings: the job store, the file
+store, the rubric catalog, the job runner and the intake in front of it. Shells (the API, the Slack
+bot) receive this object; none of them builds its own."""
+
+from dataclasses import dataclass
+
+from reviewer.config import Settings
+from reviewer.grading.base import create_backend
+from reviewer.queue.intake import Intake
+from reviewer.queue.runner import BackendFactory, JobRunner
+from reviewer.rubric import RubricCatalog
+from reviewer.store import FileStore, JobStore, make_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: JobStore
+    files: FileStore
+    catalog: RubricCatalog
+    runner: JobRunner
+    intake: Intake
+
+    @classmethod
+    def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
+        store = JobStore(make_engine(settings.resolved_database_url))
+        files = FileStore(settings.data_dir / "uploads")
+        catalog = RubricCatalog.from_settings(settings)
+        runner = JobRunner(store, files, settings, catalog, backend_factory)
+        return cls(settings, store, files, catalog, runner, Intake(runner))
+
+    def close(self) -> None:
+        self.store.engine.dispose()
