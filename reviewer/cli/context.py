@@ -4,12 +4,10 @@ for, and the one-line notices the CLI prints on stderr."""
 import argparse
 import sys
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
-
-from reviewer.config import Settings
-from reviewer.errors import BadInputError
+if TYPE_CHECKING:
+    from reviewer.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -22,7 +20,13 @@ class Context:
     """Settings are read once, when a command first needs them, and passed on from here."""
 
     @cached_property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
+        from pydantic import ValidationError
+        from pydantic_settings import SettingsError
+
+        from reviewer.config import Settings
+        from reviewer.errors import BadInputError
+
         try:
             return Settings()
         except ValidationError as exc:
@@ -31,7 +35,7 @@ class Context:
         except SettingsError as exc:
             raise BadInputError(f"invalid setting: {exc}", code="invalid_settings") from None
 
-    def model_settings(self, args: argparse.Namespace) -> Settings:
+    def model_settings(self, args: argparse.Namespace) -> "Settings":
         """The settings with the command's --model, if it gave one."""
         model = getattr(args, "model", None)
         return self.settings.model_copy(update={"model": model}) if model else self.settings

@@ -37,23 +37,31 @@ def render(review, fmt: str, public_base_url: str) -> str:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from reviewer.documents import read_pdf, safe_file_name
     from reviewer.errors import BadInputError
     from reviewer.output import check_writable, emit
-    from reviewer.pipeline import review_document
-    from reviewer.rubric import RubricCatalog
 
     settings = context.settings
     if args.output:
         check_writable(args.output)
-    catalog, name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
-    rubric = catalog.load(name)
-    backend = context.backend(args)
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         raise BadInputError(f"{args.file}: cannot read file ({exc.strerror})", code="unreadable_file") from None
-    document = read_pdf(data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password)
+    # Extraction runs in a child interpreter: start it now, and load the rubric and the backend meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(
+            read_pdf, data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password
+        )
+        from reviewer.pipeline import review_document
+        from reviewer.rubric import RubricCatalog
+
+        catalog, name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
+        rubric = catalog.load(name)
+        backend = context.backend(args)
+        document = reading.result()
     review = asyncio.run(review_document(document, rubric, backend))
     emit(render(review, args.format, settings.public_base_url), args.output)
     if review.error_count:

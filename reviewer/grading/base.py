@@ -68,7 +68,13 @@ class GradingBackend(Protocol):
 BackendConstructor = Callable[[Settings], GradingBackend]  # what an entry point names
 
 
+def backend_names() -> list[str]:
+    """Every installed backend, by name, without importing any of them."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
 def available_backends() -> dict[str, BackendConstructor]:
+    """Every installed backend, loaded (imports each one's module and SDK: use `backend_names` to list)."""
     return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
@@ -80,8 +86,9 @@ def resolve_backend_name(requested: str | None, settings: Settings) -> str:
 
 
 def create_backend(name: str, settings: Settings) -> GradingBackend:
-    factories = available_backends()
-    if name not in factories:
-        known = ", ".join(sorted(factories)) or "none installed"
+    """The named backend; only its own entry point is loaded, so an offline review never imports an SDK."""
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if not matches:
+        known = ", ".join(backend_names()) or "none installed"
         raise ConfigurationError(f"unknown backend '{name}' (available: {known})", code="unknown_backend")
-    return factories[name](settings)
+    return matches[0].load()(settings)

@@ -58,8 +58,7 @@ async def run_bulk(
         progress.total = len(sources)
     usage = Usage()
     finished_failed = 0
-    if not batch_api:
-        await runner.start()  # workers start on the first jobs while the rest are still being queued
+    started = False  # workers (and their extractor processes) start with the first new job, never for a rerun
     try:
         for source in sources:
             try:
@@ -76,6 +75,9 @@ async def run_bulk(
             job_of[source.name] = job.id
             if deduplicated and job.status is JobStatus.DONE:
                 already_done.add(job.id)
+            elif not batch_api and not started:
+                await runner.start()  # on the first job to run, while the rest are still being queued
+                started = True
             del data
 
         if batch_api:
@@ -109,10 +111,10 @@ async def run_bulk(
             if pending:
                 await asyncio.sleep(0.2)
     finally:
-        if batch_api:
-            await runner.extractor.close()
-        else:
+        if started:
             await runner.stop()
+        else:
+            await runner.extractor.close()
 
     entries = []
     for source in sources:

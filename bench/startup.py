@@ -1,0 +1,66 @@
+"""What a user waits for at the command line, measured in one run as ratios (so a busy machine skews
+both sides alike):
+
+    python -m bench.startup [--runs 5]
+
+1. `reviewer review samples/X.pdf --backend offline` against a bare `python -c` that imports pypdf and
+   extracts the same file (goal: within 2x).
+2. `reviewer --version` (goal: under 0.5 s).
+3. `reviewer bulk` over already-reviewed proposals against the first run (goal: at most a third).
+Each command runs in a fresh interpreter, as a user's would; medians of --runs runs.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+BARE = "import sys, pypdf; r = pypdf.PdfReader(sys.argv[1]); [p.extract_text() for p in r.pages]"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def median(argv: list[str], env: dict[str, str], runs: int) -> float:
+    return statistics.median(timed(argv, env) for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sample", default="northwind_analytics.pdf")
+    args = parser.parse_args()
+    reviewer = [sys.executable, "-m", "reviewer.cli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "REVIEWER_DATA_DIR": str(Path(tmp) / "data"), "ANTHROPIC_API_KEY": ""}
+        sample = str(SAMPLES / args.sample)
+        bare = median([sys.executable, "-c", BARE, sample], env, args.runs)
+        review = median([*reviewer, "review", sample, "--backend", "offline"], env, args.runs)
+        version = median([*reviewer, "--version"], env, args.runs)
+        print(f"bare pypdf extraction  {bare:6.2f} s")
+        print(f"reviewer review        {review:6.2f} s   ratio {review / bare:4.2f}x   (goal <= 2x)")
+        print(f"reviewer --version     {version:6.2f} s              (goal < 0.5 s)")
+
+        folder = Path(tmp) / "rfp"
+        folder.mkdir()
+        for pdf in sorted([*SAMPLES.glob("*.pdf"), *SAMPLES.glob("heldout/*.pdf")]):
+            shutil.copy(pdf, folder / pdf.name)
+        bulk = [*reviewer, "bulk", str(folder), "--backend", "offline", "--no-progress", "--out", str(Path(tmp) / "o")]
+        first = timed(bulk, env)
+        rerun = statistics.median(timed(bulk, env) for _ in range(args.runs))
+        count = len(list(folder.glob("*.pdf")))
+        print(f"reviewer bulk, first   {first:6.2f} s   ({count} proposals)")
+        print(f"reviewer bulk, rerun   {rerun:6.2f} s   ratio {rerun / first:4.2f}   (goal <= 0.33)")
+
+
+if __name__ == "__main__":
+    main()
