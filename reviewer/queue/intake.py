@@ -67,8 +67,8 @@ class Intake:
             if existing is not None:
                 return existing, True
         await asyncio.to_thread(self.files.put, sha256, data)
-        job = await asyncio.to_thread(
-            self.store.create,
+        job, created = await asyncio.to_thread(
+            self.store.create_or_get,
             NewJob(
                 file_name=safe_file_name(file_name or "proposal.pdf"),
                 vendor_name=(vendor_name or "").strip() or None,
@@ -80,6 +80,8 @@ class Intake:
                 backend=target.backend,
                 model=target.model,
             ),
+            force=force,
         )
-        self.runner.notify()
-        return job, False
+        if created:
+            self.runner.notify()
+        return job, not created  # another process may have queued the same file since the look above

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from reviewer.comparison import Entry
 from reviewer.review import Review
-from reviewer.store import JobRecord, JobStatus
+from reviewer.store import FINISHED_STATUSES, JobRecord
 
-FINISHED = frozenset({JobStatus.DONE, JobStatus.FAILED})
+FINISHED = FINISHED_STATUSES
 
 
 def is_finished(job: JobRecord) -> bool:

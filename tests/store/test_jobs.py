@@ -1,44 +1,8 @@
-import os
 import threading
 import time
 
-import pytest
-
-from reviewer.store import FileStore, JobStatus, JobStore, NewJob, make_engine, metadata
-
-POSTGRES_URL = os.environ.get("REVIEWER_TEST_DATABASE_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path) -> str:
-    """Every store test runs on SQLite, and on Postgres too when REVIEWER_TEST_DATABASE_URL names one
-    (.ci/run starts one where the machine has PostgreSQL)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jobs.db'}"
-    if not POSTGRES_URL:
-        pytest.skip("no REVIEWER_TEST_DATABASE_URL: Postgres not available here")
-    engine = make_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return POSTGRES_URL
-
-
-def new_job(n: int = 0) -> NewJob:
-    return NewJob(
-        file_name=f"p{n}.pdf",
-        vendor_name=None,
-        sha256=f"{n:064x}",
-        size_bytes=10,
-        rubric_name="default",
-        rubric_id="r",
-        rubric_version="1",
-        backend="offline",
-        model="-",
-    )
-
-
-def store_at(url: str) -> JobStore:
-    return JobStore(make_engine(url))
+from reviewer.store import FINISHED_STATUSES, BatchItem, JobStatus
+from tests.store.support import new_job, store_at
 
 
 def test_jobs_are_claimed_oldest_first_and_once(database_url):
@@ -114,26 +78,11 @@ def test_a_job_that_kills_its_worker_every_time_is_eventually_failed(database_ur
     assert failed.status is JobStatus.FAILED and failed.error_code == "worker_died"
 
 
-def test_file_store_writes_by_hash_and_refuses_other_names(tmp_path):
-    files = FileStore(tmp_path / "uploads")
-    digest = "a" * 64
-    files.put(digest, b"%PDF-1.7 data")
-    assert files.get(digest) == b"%PDF-1.7 data"
-    files.delete(digest)
-    assert not files.path(digest).exists()
-    import pytest
-
-    with pytest.raises(ValueError):
-        files.path("../../etc/passwd")
-
-
 def test_batches_notifications_and_short_ids(database_url):
     store = store_at(database_url)
     job = store.create(new_job(7))
     assert [j.id for j in store.find_by_prefix(job.id[:8])] == [job.id]
     assert store.find_by_prefix("zz") == [] and store.statuses([job.id]) == {job.id: JobStatus.QUEUED}
-    from reviewer.store import BatchItem
-
     batch = store.create_batch("default", True, [BatchItem(file_name="a.pdf", job_id=job.id)])
     assert store.get_batch(batch.id).items[0].job_id == job.id and store.get_batch(batch.id).anonymize
     store.add_notification(job.id, "slack", {"channel": "C1", "thread": "1.2"})
@@ -144,3 +93,23 @@ def test_batches_notifications_and_short_ids(database_url):
     assert notification.target == {"channel": "C1", "thread": "1.2"} and finished.status is JobStatus.DONE
     assert store.claim_notifications("slack", "other", 60) == []  # taken once
     store.mark_sent(notification.id)
+
+
+def test_every_job_status_round_trips_as_its_enum(database_url):
+    store = store_at(database_url)
+    queued, done, failed = (store.create(new_job(n)) for n in range(3))
+    running = store.create(new_job(3))
+    for job in (done, failed, running):
+        assert store.claim_job(job.id, "w", 60) is not None
+    store.complete(done.id, "w", "{}", None)
+    store.fail(failed.id, "w", "boom", "it broke")
+    seen = {job.id: job.status for job in store.list_jobs(None, 10, 0)[0]}
+    assert seen == {
+        queued.id: JobStatus.QUEUED,
+        done.id: JobStatus.DONE,
+        failed.id: JobStatus.FAILED,
+        running.id: JobStatus.RUNNING,
+    }
+    assert all(type(status) is JobStatus for status in seen.values())
+    assert [j.id for j in store.list_jobs(JobStatus.FAILED, 10, 0)[0]] == [failed.id]
+    assert {JobStatus.DONE, JobStatus.FAILED} == FINISHED_STATUSES

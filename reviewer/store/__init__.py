@@ -1,0 +1,34 @@
+"""Persistence (SQLAlchemy: SQLite by default, PostgreSQL by URL), split by concern: the review queue
+(`jobs`), `batches`, the Slack outbox (`notifications`), uploaded files (`files`), the engine (`db`) and the
+schema's Alembic `migrations`, run on start. Import from here: these names are the store's interface."""
+
+from reviewer.store.batches import BatchItem, BatchRecord, BatchState, BatchStore
+from reviewer.store.db import Database, bounded, fit_text, make_engine, metadata
+from reviewer.store.files import FileStore
+from reviewer.store.job_store import JobStore
+from reviewer.store.jobs import FINISHED_STATUSES, NO_MODEL, JobQueue, JobRecord, JobStatus, NewJob, dedup_key
+from reviewer.store.notifications import Notification, NotificationStatus, Outbox
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "NO_MODEL",
+    "BatchItem",
+    "BatchRecord",
+    "BatchState",
+    "BatchStore",
+    "Database",
+    "FileStore",
+    "JobQueue",
+    "JobRecord",
+    "JobStatus",
+    "JobStore",
+    "NewJob",
+    "Notification",
+    "NotificationStatus",
+    "Outbox",
+    "bounded",
+    "dedup_key",
+    "fit_text",
+    "make_engine",
+    "metadata",
+]

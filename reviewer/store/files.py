@@ -1,0 +1,39 @@
+"""Uploaded files, one per content hash, written atomically."""
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileStore:
+    """Uploaded PDFs, one file per content hash, written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a sha256 hex digest")
+        return self.directory / f"{sha256}.pdf"
+
+    def put(self, sha256: str, data: bytes) -> None:
+        target = self.path(sha256)
+        if target.exists():
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)

@@ -1,0 +1,23 @@
+"""`JobStore`: the one object shells hold over the database. It upgrades the schema on construction and offers
+the review queue, batches and the outbox, each defined in its own module."""
+
+from sqlalchemy.engine import Engine
+
+from reviewer.store.batches import BatchStore
+from reviewer.store.db import Database
+from reviewer.store.jobs import JobQueue
+from reviewer.store.migrations import upgrade
+from reviewer.store.notifications import Outbox
+
+
+class JobStore(JobQueue, BatchStore, Outbox):
+    """Every method is a short transaction; callers on an event loop run them in a thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        upgrade(engine)
+        self.engine = engine
+        self.db = Database(engine)
+        self.jobs = self
+
+    def ping(self) -> None:
+        self.db.ping()

@@ -1,0 +1,81 @@
+"""Alembic migrations of the store's schema, run on start by `upgrade(engine)`.
+
+A database created before migrations existed (its tables made by `create_all`, no `alembic_version`) is
+stamped at 0001 (that schema, exactly) and upgraded from there; a fresh one gets every revision. Two
+processes starting at once take turns: the upgrade runs under a PostgreSQL advisory lock, or in an
+exclusive SQLite transaction, and the second finds the database at head. See README.md beside this file for
+how to add a revision.
+"""
+
+from pathlib import Path
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection, Engine
+
+SCRIPT_LOCATION = Path(__file__).parent
+BASELINE = "0001"  # the schema the last release without migrations created
+_PG_LOCK_KEY = 0x72657669657765  # any constant shared by every process of this app ("reviewe")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database at `engine` to `revision` in place, holding the database's migration lock."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # pysqlite would not open a transaction before DDL; take the write lock ourselves, whole.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            try:
+                _upgrade_locked(conn, revision)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+            return
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            _upgrade_locked(conn, revision)
+
+
+def _upgrade_locked(conn: Connection, revision: str) -> None:
+    from alembic import command  # imported here: only the processes that open a database pay for it
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["connection"] = conn
+    if _made_before_migrations(conn):
+        command.stamp(config, BASELINE)
+    command.upgrade(config, revision)
+
+
+def _made_before_migrations(conn: Connection) -> bool:
+    tables = set(inspect(conn).get_table_names())
+    if "reviews" not in tables:
+        return False
+    if "alembic_version" not in tables:
+        return True
+    from reviewer.store.db import alembic_version
+
+    return conn.execute(select(alembic_version.c.version_num)).first() is None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None before any)."""
+    with engine.connect() as conn:
+        if "alembic_version" not in inspect(conn).get_table_names():
+            return None
+        from reviewer.store.db import alembic_version
+
+        return conn.execute(select(alembic_version.c.version_num)).scalar_one_or_none()
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
