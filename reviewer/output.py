@@ -24,25 +24,29 @@ def check_writable(path: Path, *, folder: bool = False) -> None:
         raise BadInputError(f"{path}: cannot write here ({exc.strerror or exc})", code="unwritable_output") from None
 
 
-def write_bytes_atomically(path: Path, data: bytes) -> None:
+def replace_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` so a reader sees the old file or the whole new one, never half of it: a
-    temporary file beside it, flushed to disk, then renamed over it. The one atomic writer."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
+    temporary file beside it, flushed to disk, then renamed over it. The one atomic writer; raises
+    OSError, which callers word for their surface."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException as exc:
+    except BaseException:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
         raise
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """A command's output file, written atomically; a failure is one line naming the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(path, data)
+    except OSError as exc:
+        raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -122,7 +122,7 @@ def test_a_waiting_upload_is_answered_when_its_job_finishes_here_not_at_the_next
     response = upload(client, params="?wait=true&timeout=60")
     assert response.status_code == 200 and response.json()["status"] == "done"
     assert time.monotonic() - started < 30, "the waiter was not woken when its job finished"
-    assert client.app.state.runner.finish_signals.watched == 0
+    assert client.app.state.services.runner.finish_signals.watched == 0
 
 
 def test_a_waiting_upload_sees_a_job_that_another_process_finished(tmp_path, monkeypatch):

@@ -61,8 +61,6 @@ def create_app(
         services = await asyncio.to_thread(Services.open, settings, backend_factory)
         app.state.services = services
         app.state.settings = settings
-        app.state.store, app.state.files, app.state.catalog = services.store, services.files, services.catalog
-        app.state.runner, app.state.intake = services.runner, services.intake
         # Load the default backend (the Claude SDK takes about a second) before the first request, not during it.
         await asyncio.to_thread(_warm_default_backend, services)
         if run_workers:

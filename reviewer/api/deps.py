@@ -18,23 +18,23 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_store(request: Request) -> JobStore:
-    return request.app.state.store
+    return request.app.state.services.store
 
 
 def get_files(request: Request) -> FileStore:
-    return request.app.state.files
+    return request.app.state.services.files
 
 
 def get_runner(request: Request) -> JobRunner:
-    return request.app.state.runner
+    return request.app.state.services.runner
 
 
 def get_catalog(request: Request) -> RubricCatalog:
-    return request.app.state.catalog
+    return request.app.state.services.catalog
 
 
 def get_intake(request: Request) -> Intake:
-    return request.app.state.intake
+    return request.app.state.services.intake
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

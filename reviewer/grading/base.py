@@ -73,11 +73,6 @@ def backend_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
-def available_backends() -> dict[str, BackendConstructor]:
-    """Every installed backend, loaded (imports each one's module and SDK: use `backend_names` to list)."""
-    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def resolve_backend_name(requested: str | None, settings: Settings) -> str:
     name = requested or settings.backend
     if name == "auto":

@@ -15,12 +15,12 @@ from reviewer.errors import ReviewerError
 from reviewer.grading.base import create_backend
 from reviewer.progress import Progress
 from reviewer.queue.intake import Intake, ReviewTarget
-from reviewer.queue.results import FINISHED, entry_of, failed_entry, review_of
+from reviewer.queue.results import entry_of, failed_entry, review_of
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.review import Usage
 from reviewer.rubric import RubricCatalog
 from reviewer.sources import Source
-from reviewer.store import FileStore, JobStatus, JobStore, make_engine
+from reviewer.store import FINISHED_STATUSES, FileStore, JobStatus, JobStore, make_engine
 
 
 class BulkResult(BaseModel):
@@ -93,7 +93,7 @@ async def run_bulk(
         pending = set(job_of.values())
         while pending:
             statuses = await asyncio.to_thread(store.statuses, list(pending))
-            finished = [i for i in pending if statuses.get(i) is None or statuses[i] in FINISHED]
+            finished = [i for i in pending if statuses.get(i) is None or statuses[i] in FINISHED_STATUSES]
             for job_id in finished:
                 pending.discard(job_id)
                 job = await asyncio.to_thread(store.get, job_id)

@@ -7,11 +7,9 @@ from reviewer.comparison import Entry
 from reviewer.review import Review
 from reviewer.store import FINISHED_STATUSES, JobRecord
 
-FINISHED = FINISHED_STATUSES
-
 
 def is_finished(job: JobRecord) -> bool:
-    return job.status in FINISHED
+    return job.status in FINISHED_STATUSES
 
 
 def review_of(job: JobRecord | None) -> Review | None:

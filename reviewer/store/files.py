@@ -1,8 +1,8 @@
 """Uploaded files, one per content hash, written atomically."""
 
-import os
-import tempfile
 from pathlib import Path
+
+from reviewer.output import replace_atomically
 
 
 class FileStore:
@@ -21,16 +21,7 @@ class FileStore:
         target = self.path(sha256)
         if target.exists():
             return
-        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(target, data)
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -13,11 +13,11 @@ from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
 from reviewer.api.uploads import read_upload
 from reviewer.queue.intake import ReviewTarget
-from reviewer.queue.results import FINISHED, review_of
+from reviewer.queue.results import review_of
 from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
-from reviewer.store import JobRecord, JobStatus
+from reviewer.store import FINISHED_STATUSES, JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
@@ -33,7 +33,7 @@ async def wait_until_finished(store, runner: JobRunner, job: JobRecord, seconds:
         with runner.finish_signals.watch(job.id) as finished:
             job = await asyncio.to_thread(store.get, job.id) or job
             remaining = deadline - time.monotonic()
-            if job.status in FINISHED or remaining <= 0:
+            if job.status in FINISHED_STATUSES or remaining <= 0:
                 return job
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(remaining, OTHER_PROCESS_POLL_SECONDS)):
@@ -45,7 +45,7 @@ def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONRes
         status = status_for_code(job.error_code)
         return JSONResponse(error_body(job.error_code, job.error_message or "", review_id=job.id), status_code=status)
     body = ReviewJob.from_record(job, deduplicated=deduplicated).model_dump(mode="json")
-    return JSONResponse(body, status_code=200 if job.status in FINISHED else 202)
+    return JSONResponse(body, status_code=200 if job.status in FINISHED_STATUSES else 202)
 
 
 @router.post(
@@ -76,7 +76,7 @@ async def create_review(
     )
     if wait:
         job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.wait_timeout_seconds))
-    if job.status in FINISHED:
+    if job.status in FINISHED_STATUSES:
         return _finished_response(job, deduplicated=deduplicated)
     status = 200 if deduplicated else 202
     return JSONResponse(
