@@ -17,9 +17,12 @@ from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.results import entry_of, is_finished, review_of
 from reviewer.queue.services import Services
+from reviewer.render.escape import slack_text
 from reviewer.render.slack import (
     ReviewListItem,
     comparison_blocks,
+    failure_reason,
+    failure_text,
     help_blocks,
     list_blocks,
     summary_blocks,
@@ -73,24 +76,25 @@ class SlackBot:
         try:
             info = (await self.client.files_info(file=file_id))["file"]
             name = info.get("name") or "proposal.pdf"
+            shown = slack_text(name)  # a file name is the sharer's text: it must not mention or link
             limit = self.settings.ingest.max_file_bytes
             if info.get("filetype") != "pdf" and info.get("mimetype") != "application/pdf":
-                await self.reply(channel, thread, f"I can only review PDF proposals; *{name}* is not a PDF.")
+                await self.reply(channel, thread, f"I can only review PDF proposals; *{shown}* is not a PDF.")
                 return
             if int(info.get("size") or 0) > limit:
                 await self.reply(
                     channel,
                     thread,
-                    f"*{name}* is {int(info['size']) / 1_048_576:.1f} MB; I review "
+                    f"*{shown}* is {int(info['size']) / 1_048_576:.1f} MB; I review "
                     f"files up to {limit / 1_048_576:.0f} MB.",
                 )
                 return
             data = await self.download(info["url_private_download"], limit)
             if data is None:
-                await self.reply(channel, thread, f"I couldn't download *{name}* from Slack, so I can't review it.")
+                await self.reply(channel, thread, f"I couldn't download *{shown}* from Slack, so I can't review it.")
                 return
             if PDF_MAGIC not in data[:1024]:
-                await self.reply(channel, thread, f"*{name}* does not look like a PDF inside, so I can't review it.")
+                await self.reply(channel, thread, f"*{shown}* does not look like a PDF inside, so I can't review it.")
                 return
             target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
             job, _ = await self.services.intake.enqueue(data, name, target)
@@ -101,10 +105,12 @@ class SlackBot:
             self.wake.set()
             if not is_finished(job):
                 await self.reply(
-                    channel, thread, f"Reviewing *{name}* against {target.rubric.title}; I'll post the summary here."
+                    channel,
+                    thread,
+                    f"Reviewing *{shown}* against {slack_text(target.rubric.title)}; I'll post the summary here.",
                 )
         except ReviewerError as exc:
-            await self.reply(channel, thread, f"I couldn't review this file: {exc.message}.")
+            await self.reply(channel, thread, f"I couldn't review this file: {failure_reason(exc.code)}.")
         except Exception:
             log.exception("reviewing a Slack file failed")
             await self.reply(channel, thread, "Something went wrong while reviewing this file; the team has the logs.")
@@ -174,7 +180,7 @@ class SlackBot:
                 channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
             )
         else:
-            await self.reply(channel, thread, f"The review of *{job.file_name}* failed: {job.error_message}.")
+            await self.reply(channel, thread, failure_text(job.file_name, job.error_code))
 
     # --- /review ------------------------------------------------------------------------------------
 
@@ -199,12 +205,12 @@ class SlackBot:
 
     async def _find(self, prefix: str) -> JobRecord | str:
         if len(prefix) < 6:
-            return f"`{prefix}` is too short; give at least 6 characters of a review id."
+            return f"`{slack_text(prefix)}` is too short; give at least 6 characters of a review id."
         matches = await asyncio.to_thread(self.store.find_by_prefix, prefix.lower())
         if not matches:
-            return f"No review with an id starting `{prefix}`."
+            return f"No review with an id starting `{slack_text(prefix)}`."
         if len(matches) > 1:
-            return f"`{prefix}` matches several reviews; give more of the id."
+            return f"`{slack_text(prefix)}` matches several reviews; give more of the id."
         return matches[0]
 
     async def show(self, ack, prefix: str) -> None:
@@ -214,8 +220,8 @@ class SlackBot:
         elif job.status is JobStatus.DONE and (review := review_of(job)) is not None:
             await ack(blocks=summary_blocks(review, job.id, self.settings.public_base_url), text=summary_text(review))
         else:
-            reason = f": {job.error_message}" if job.error_message else ""
-            await ack(text=f"Review `{job.id[:8]}` of *{job.file_name}* is {job.status.value}{reason}.")
+            reason = f": {failure_reason(job.error_code)}" if job.error_code else ""
+            await ack(text=f"Review `{job.id[:8]}` of *{slack_text(job.file_name)}* is {job.status.value}{reason}.")
 
     async def compare(self, ack, prefixes: list[str]) -> None:
         if len(prefixes) < 2:
