@@ -43,11 +43,11 @@ class SlackBot:
             services.catalog,
         )
         settings = self.settings
-        token = settings.slack_bot_token.get_secret_value()
+        token = settings.slack.bot_token.get_secret_value()
         self.token = token
-        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_base_url)
+        self.client = AsyncWebClient(token=token, base_url=settings.slack.api_base_url)
         self.app = AsyncApp(  # the token reaches Bolt through the client
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            signing_secret=settings.slack.signing_secret.get_secret_value(),
             client=self.client,
             process_before_response=False,
         )
@@ -96,7 +96,7 @@ class SlackBot:
             if PDF_MAGIC not in data[:1024]:
                 await self.reply(channel, thread, f"*{shown}* does not look like a PDF inside, so I can't review it.")
                 return
-            target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
+            target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack.rubric, None)
             job, _ = await self.services.intake.enqueue(data, name, target)
             # The summary is posted by whichever process sees the job finish, even after a restart.
             await asyncio.to_thread(
@@ -118,7 +118,7 @@ class SlackBot:
     def _trusted(self, url: str) -> bool:
         """The bot token goes only to Slack's own file host (or the configured API host)."""
         parsed = urlparse(url)
-        api_host = urlparse(self.settings.slack_api_base_url).hostname
+        api_host = urlparse(self.settings.slack.api_base_url).hostname
         return (
             parsed.scheme in ("https", "http")
             and (parsed.hostname in {api_host, "files.slack.com"} or (parsed.hostname or "").endswith(".slack.com"))
@@ -163,7 +163,7 @@ class SlackBot:
                 log.exception("posting review outcomes to Slack failed; will retry")
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.job_poll_seconds):
+                async with asyncio.timeout(self.settings.jobs.poll_seconds):
                     await self.wake.wait()
 
     def start(self) -> None:
@@ -177,7 +177,7 @@ class SlackBot:
     async def post_outcome(self, channel: str, thread: str, job: JobRecord) -> None:
         if job.status is JobStatus.DONE and (review := review_of(job)) is not None:
             await self.reply(
-                channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
+                channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.api.public_base_url)
             )
         else:
             await self.reply(channel, thread, failure_text(job.file_name, job.error_code))
@@ -218,7 +218,9 @@ class SlackBot:
         if isinstance(job, str):
             await ack(text=job)
         elif job.status is JobStatus.DONE and (review := review_of(job)) is not None:
-            await ack(blocks=summary_blocks(review, job.id, self.settings.public_base_url), text=summary_text(review))
+            await ack(
+                blocks=summary_blocks(review, job.id, self.settings.api.public_base_url), text=summary_text(review)
+            )
         else:
             reason = f": {failure_reason(job.error_code)}" if job.error_code else ""
             await ack(text=f"Review `{job.id[:8]}` of *{slack_text(job.file_name)}* is {job.status.value}{reason}.")
@@ -240,5 +242,5 @@ class SlackBot:
         if len(rubric_ids) > 1:
             await ack(text="These reviews use different rubrics and cannot be compared.")
             return
-        rubric = self.catalog.load(next(iter(rubric_ids)) if rubric_ids else self.settings.slack_rubric)
+        rubric = self.catalog.load(next(iter(rubric_ids)) if rubric_ids else self.settings.slack.rubric)
         await ack(blocks=comparison_blocks(build_comparison(entries, rubric)), text="Vendor comparison")
