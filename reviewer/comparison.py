@@ -22,6 +22,7 @@ class CriterionColumn(BaseModel):
 class VendorRow(BaseModel):
     vendor: str
     file_name: str
+    file_names: list[str] = Field(default_factory=list, description="every file that carried this document")
     review_id: str | None = None
     status: str = Field(description="'done', or 'failed' when there is no review (see error)")
     error: str | None = None
@@ -65,6 +66,7 @@ class Entry(BaseModel):
 
     vendor: str
     file_name: str
+    file_names: list[str] = Field(default_factory=list, description="every file with this content (copies)")
     review_id: str | None = None
     review: Review | None = None
     error: str | None = None
@@ -91,6 +93,7 @@ def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
                 VendorRow(
                     vendor=entry.vendor,
                     file_name=entry.file_name,
+                    file_names=entry.file_names or [entry.file_name],
                     review_id=entry.review_id,
                     status="failed",
                     error=entry.error or "no review",
@@ -101,6 +104,7 @@ def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
             VendorRow(
                 vendor=entry.vendor,
                 file_name=entry.file_name,
+                file_names=entry.file_names or [entry.file_name],
                 review_id=entry.review_id,
                 status="done",
                 overall_score=review.overall_score,
@@ -237,6 +241,7 @@ def anonymize(entries: list[Entry]) -> tuple[list[Entry], dict[str, str]]:
                 update={
                     "vendor": label,
                     "file_name": f"{label}.pdf",
+                    "file_names": [f"{label}.pdf"],
                     "review": review,
                     "error": redact(entry.error, names, label),
                 }

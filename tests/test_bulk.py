@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.cli import main
-from reviewer.config import AnthropicSettings, JobSettings, Settings, StorageSettings
+from reviewer.config import Settings
 from reviewer.errors import BadInputError
 from reviewer.grading.base import RawGrading, create_backend
 from reviewer.queue.bulk import run_bulk
@@ -169,13 +169,11 @@ class GateBackend:
     async def grade(self, document, rubric) -> RawGrading:
         if document.file_name not in self.allowed:
             await asyncio.Event().wait()
-        return await create_backend("offline", Settings()).grade(document, rubric)
+        return await create_backend("offline", Settings(_env_file=None)).grade(document, rubric)
 
 
 def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_path, proposals):
-    settings = Settings(
-        storage=StorageSettings(data_dir=tmp_path / "data"), jobs=JobSettings(workers=3, poll_seconds=0.05)
-    )
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", api_worker_concurrency=3, job_poll_seconds=0.05)
     sources = collect_sources([proposals])
     gate = GateBackend({"coral_data.pdf"})
 
@@ -183,7 +181,7 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
         task = asyncio.create_task(
             run_bulk(sources, "default", "offline", settings, RubricCatalog(), backend_factory=lambda name, s: gate)
         )
-        store = JobStore(make_engine(settings.storage.resolved_database_url))
+        store = JobStore(make_engine(settings.resolved_database_url))
         for _ in range(200):
             await asyncio.sleep(0.05)
             jobs, _ = store.list_jobs(JobStatus.DONE, 10, 0)
@@ -194,7 +192,7 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
             await task
 
     asyncio.run(interrupted())
-    store = JobStore(make_engine(settings.storage.resolved_database_url))
+    store = JobStore(make_engine(settings.resolved_database_url))
     assert [j.file_name for j in store.list_jobs(JobStatus.DONE, 10, 0)[0]] == ["coral_data.pdf"]
     assert store.list_jobs(JobStatus.RUNNING, 10, 0)[1] == 0  # released, not stuck
 
@@ -207,9 +205,11 @@ def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after
     from tests.test_anthropic_batch import FakeBatchAPI
 
     settings = Settings(
-        storage=StorageSettings(data_dir=tmp_path / "data"),
-        anthropic=AnthropicSettings(api_key="sk-ant-test-0123456789"),
-        jobs=JobSettings(batch_poll_seconds=0.05, poll_seconds=0.05),
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        anthropic_api_key="sk-ant-test-0123456789",
+        batch_poll_seconds=0.05,
+        job_poll_seconds=0.05,
     )
     api = FakeBatchAPI(lambda cid: "errored" if cid == "d1-g0" else "succeeded")
     creates = []
@@ -257,3 +257,103 @@ def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after
     assert api.direct_calls == 1  # the errored request went through the normal path
     assert all(e.review and e.review.error_count == 0 for e in result.entries)
     assert not list((tmp_path / "data" / "batches").glob("*.json"))
+
+
+def csv_rows(out: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO((out / "comparison.csv").read_text())))
+
+
+def test_the_same_pdf_in_a_folder_and_a_zip_is_one_vendor_under_every_name(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    archive = tmp_path / "late.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SAMPLES / "coral_data.pdf", "resent/coral_copy.pdf")
+    (tmp_path / "vendors.csv").write_text("coral_copy.pdf,Coral Data Services\n")  # names the copy only
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        capsys,
+        *("bulk", str(proposals), str(archive), "--backend", "offline", "--out", str(out)),
+        *("--vendors", str(tmp_path / "vendors.csv"), "--no-progress"),
+    )
+    assert code == 0 and "3 reviewed, 0 already reviewed, 0 failed" in err
+    rows = csv_rows(out)
+    assert len(rows) == 3
+    coral = next(r for r in rows if r["vendor"] == "Coral Data Services")
+    assert coral["file"] == "coral_data.pdf, coral_copy.pdf"
+    assert "Coral Data Services" in stdout and "[coral_data.pdf, coral_copy.pdf]" in stdout
+    assert (out / "reports" / "Coral-Data-Services.md").read_text().startswith("# Proposal review: Coral Data Services")
+    manifest = json.loads((out / ".reviewer-outputs.json").read_text())
+    assert {"vendor": "Coral Data Services", "file_names": ["coral_data.pdf", "coral_copy.pdf"]}.items() <= next(
+        v for v in manifest["vendors"] if v["vendor"] == "Coral Data Services"
+    ).items()
+
+
+def test_files_whose_names_read_alike_stay_two_vendors_with_two_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "rfp"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "coral_data.pdf", folder / "acme_ai.pdf")
+    shutil.copy(SAMPLES / "helix_systems.pdf", folder / "acme-ai.pdf")
+    shutil.copy(SAMPLES / "quanta_labs.pdf", folder / "q.pdf")
+    shutil.copy(SAMPLES / "brightpath_ai.pdf", folder / "b.pdf")
+    (tmp_path / "vendors.csv").write_text("q.pdf,Quanta AI\nb.pdf,Quanta-AI\n")  # one slug, two vendors
+    out = tmp_path / "out"
+    code, _, _ = run_cli(
+        capsys,
+        *("bulk", str(folder), "--backend", "offline", "--out", str(out)),
+        *("--vendors", str(tmp_path / "vendors.csv"), "--no-progress"),
+    )
+    assert code == 0
+    vendors = [r["vendor"] for r in csv_rows(out)]
+    assert len(set(vendors)) == 4, vendors
+    reports = sorted((out / "reports").glob("*.md"))
+    assert len(reports) == 4
+    titles = {p.read_text().splitlines()[0] for p in reports}
+    assert len(titles) == 4 and "# Proposal review: Quanta AI" in titles and "# Proposal review: Quanta-AI" in titles
+    html = (out / "comparison.html").read_text()
+    assert len({v for v in vendors if f"id='{v}'" in html}) == 4  # each vendor's evidence under its own heading
+
+
+def test_a_rerun_into_the_same_folder_removes_only_what_the_last_run_wrote(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    args = ("--backend", "offline", "--out", str(out), "--no-progress")
+    assert run_cli(capsys, "bulk", str(proposals), *args, "--anonymize")[0] == 0
+    assert (out / "anonymisation-key.json").exists()
+    assert run_cli(capsys, "bulk", str(proposals), *args)[0] == 0
+    assert not (out / "anonymisation-key.json").exists()
+    (out / "notes.txt").write_text("mine")
+    (out / "reports" / "my-summary.md").write_text("mine")
+    (proposals / "quanta_labs.pdf").unlink()
+    assert run_cli(capsys, "bulk", str(proposals), *args)[0] == 0
+    assert sorted(p.name for p in (out / "reports").iterdir()) == [
+        "Coral-Data.json",
+        "Coral-Data.md",
+        "Helix-Systems.json",
+        "Helix-Systems.md",
+        "my-summary.md",
+    ]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert {r["vendor"] for r in csv_rows(out)} == {"Coral Data", "Helix Systems"}
+
+
+def test_a_zip_over_the_member_limit_fails_alone_and_its_row_says_why(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    archive = tmp_path / "dump.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(1001):
+            z.writestr(f"p{i}.pdf", b"%PDF-1.4")
+    outside = tmp_path / "elsewhere.pdf"
+    shutil.copy(SAMPLES / "brightpath_ai.pdf", outside)
+    (proposals / "link.pdf").symlink_to(outside)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        capsys, "bulk", str(proposals), str(archive), "--backend", "offline", "--out", str(out), "--no-progress"
+    )
+    assert code == 1 and "3 reviewed, 0 already reviewed, 2 failed" in err and "internal error" not in err
+    rows = {r["file"]: r for r in csv_rows(out)}
+    assert "over the limit of 1,000" in rows["dump.zip"]["status"]
+    assert "outside rfp; not followed" in rows["link.pdf"]["status"]
+    assert "failed: dump.zip: 1,001 entries" in err
+    failed_lines = [line for line in stdout.splitlines() if "failed:" in line]
+    assert len(failed_lines) == 2 and not any("red flags" in line for line in failed_lines)

@@ -39,7 +39,8 @@ def estimate_bulk(sources: list, rubric, settings) -> int:
             document = read_pdf(data, source.name, limits=settings.ingest)
         except (BadInputError, OSError) as exc:
             unreadable += 1
-            note(f"not counted: {source.name}: {getattr(exc, 'message', None) or exc}")
+            reason = getattr(exc, "message", None) or str(exc)
+            note(f"not counted: {reason if reason.startswith(source.name) else f'{source.name}: {reason}'}")
             continue
         total += estimate_review(document, rubric, settings)
     print(describe(total))
@@ -56,42 +57,49 @@ def run(args: argparse.Namespace, context: Context) -> int:
     from reviewer.progress import Progress
     from reviewer.queue.bulk import run_bulk
     from reviewer.rubric import RubricCatalog
-    from reviewer.sources import collect_sources, load_vendor_mapping
+    from reviewer.sources import close_sources, collect_sources, load_vendor_mapping
 
     if args.concurrency < 1:
         raise BadInputError("--concurrency must be at least 1", code="bad_option")
-    settings = context.model_settings(args)
-    settings = settings.updated(jobs={"workers": args.concurrency})
+    settings = context.model_settings(args).model_copy(update={"api_worker_concurrency": args.concurrency})
     catalog, rubric_name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
     rubric = catalog.load(rubric_name)
     sources = collect_sources(args.paths)
-    if args.estimate:
-        return estimate_bulk(sources, rubric, settings)
-    vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
-    check_writable(args.out, folder=True)
-    backend_name = context.backend_name(args)
-    progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
-    result = asyncio.run(
-        run_bulk(
-            sources,
-            rubric_name,
-            backend_name,
-            settings,
-            catalog,
-            force=args.force,
-            vendors=vendors,
-            progress=progress,
-            on_event=lambda line: note(f"failed: {line}"),
-            batch_api=args.batch_api,
+    try:
+        if args.estimate:
+            return estimate_bulk(sources, rubric, settings)
+        vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
+        check_writable(args.out, folder=True)
+        backend_name = context.backend_name(args)
+        progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
+        result = asyncio.run(
+            run_bulk(
+                sources,
+                rubric_name,
+                backend_name,
+                settings,
+                catalog,
+                force=args.force,
+                vendors=vendors,
+                progress=progress,
+                on_event=lambda line: note(f"failed: {line}"),
+                batch_api=args.batch_api,
+            )
         )
-    )
+    finally:
+        close_sources(sources)
     entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
     comparison = build_comparison(entries, rubric).model_copy(update={"anonymized": args.anonymize})
     write_outputs(args.out, comparison, entries, key)
     for row in comparison.rows:
         rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"
-        score = "failed: " + (row.error or "") if row.status != "done" else f"{row.overall_score:.1f}"
-        print(f"{rank:>4}  {row.vendor:30}  {score}  red flags {row.red_flags}")
+        if row.status != "done":
+            line = "failed: " + (row.error or "no review")
+        else:
+            score = "—" if row.overall_score is None else f"{row.overall_score:.1f}"
+            line = f"{score}  red flags {row.red_flags}"
+        files = f"  [{', '.join(row.file_names)}]" if len(row.file_names) > 1 else ""
+        print(f"{rank:>4}  {row.vendor:30}  {line}{files}")
     note(
         f"{result.reviewed} reviewed, {result.skipped} already reviewed, {result.failed} failed; "
         f"${result.usage.estimated_cost_usd:.4f}; outputs in {args.out}/"

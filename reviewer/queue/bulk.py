@@ -3,6 +3,7 @@ runner as the API, so a run is resumable and an interrupted run loses nothing th
 are read one at a time and not held in memory."""
 
 import asyncio
+import hashlib
 import zipfile
 from collections.abc import Callable
 
@@ -46,31 +47,52 @@ async def run_bulk(
     batch_api: bool = False,
 ) -> BulkResult:
     vendors = vendors or {}
-    store = JobStore(make_engine(settings.storage.resolved_database_url))
-    runner = JobRunner(store, FileStore(settings.storage.data_dir / "uploads"), settings, catalog, backend_factory)
+    store = JobStore(make_engine(settings.resolved_database_url))
+    runner = JobRunner(store, FileStore(settings.data_dir / "uploads"), settings, catalog, backend_factory)
     intake = Intake(runner)
     target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name)
 
     job_of: dict[str, str] = {}  # source name -> job id
     failures: dict[str, str] = {}
+    first_of: dict[str, str] = {}  # content hash -> the first source name that carried it
+    copies: dict[str, list[str]] = {}  # first source name -> every source name with the same content
     already_done: set[str] = set()
     if progress:
         progress.total = len(sources)
     usage = Usage()
     finished_failed = 0
+
+    def fail(name: str, reason: str) -> None:
+        failures[name] = reason
+        copies.setdefault(name, [name])
+        if progress:
+            progress.advance(failed=True)
+        if on_event:
+            on_event(reason if reason.startswith(name) else f"{name}: {reason}")
+
     started = False  # workers (and their extractor processes) start with the first new job, never for a rerun
     try:
         for source in sources:
             try:
                 data = await asyncio.to_thread(source.read, settings.ingest.max_file_bytes)
+            except (ReviewerError, OSError, zipfile.BadZipFile) as exc:
+                fail(source.name, exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in first_of:  # the same document again (a folder and a zip): reviewed and reported once
+                copies[first_of[digest]].append(source.name)
+                if progress:
+                    progress.advance()
+                continue
+            first_of[digest] = source.name
+            copies[source.name] = [source.name]
+            try:
                 check_pdf_bytes(data, settings.ingest)
                 job, deduplicated = await intake.enqueue(
                     data, source.name, target, vendor_name=vendors.get(source.name), force=force
                 )
-            except (ReviewerError, OSError, zipfile.BadZipFile) as exc:
-                failures[source.name] = exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}"
-                if progress:
-                    progress.advance(failed=True)
+            except ReviewerError as exc:
+                fail(source.name, exc.message)
                 continue
             job_of[source.name] = job.id
             if deduplicated and job.status is JobStatus.DONE:
@@ -117,18 +139,32 @@ async def run_bulk(
             await runner.extractor.close()
 
     entries = []
-    for source in sources:
-        vendor = vendors.get(source.name)
-        if source.name in failures:
-            entries.append(failed_entry(source.name, failures[source.name], vendor=vendor))
+    for name, names in copies.items():
+        vendor = next((vendors[n] for n in names if n in vendors), None)
+        if name in failures:
+            entry = failed_entry(name, failures[name], vendor=vendor)
         else:
-            job = await asyncio.to_thread(store.get, job_of[source.name])
-            entries.append(entry_of(job, source.name, vendor=vendor, missing="deleted"))
+            entry = entry_of(await asyncio.to_thread(store.get, job_of[name]), name, vendor=vendor, missing="deleted")
+            if vendor and entry.review is not None:  # a mapping given for any copy's name titles its report
+                entry = entry.model_copy(update={"review": entry.review.model_copy(update={"vendor_name": vendor})})
+        entries.append(entry.model_copy(update={"file_names": names}))
     store.engine.dispose()
     return BulkResult(
-        entries=entries,
+        entries=distinct_vendors(entries),
         reviewed=len(job_of) - len(already_done) - finished_failed,
         skipped=len(already_done),
         failed=len(failures) + finished_failed,
         usage=usage,
     )
+
+
+def distinct_vendors(entries: list[Entry]) -> list[Entry]:
+    """Two proposals shown under one vendor name (acme_ai.pdf and acme-ai.pdf, or two proposals the
+    grader read the same name in) each get their file's name beside it, so no row or evidence merges."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.vendor.casefold()] = counts.get(entry.vendor.casefold(), 0) + 1
+    return [
+        e.model_copy(update={"vendor": f"{e.vendor} ({e.file_name})"}) if counts[e.vendor.casefold()] > 1 else e
+        for e in entries
+    ]

@@ -1,11 +1,10 @@
 """The vendor comparison as CSV, XLSX, self-contained HTML and Markdown: pure functions of a Comparison."""
 
+import csv
 import io
 from html import escape
 
 from reviewer.comparison import Comparison, VendorRow
-from reviewer.render.cells import append_xlsx_row, to_csv_text
-from reviewer.render.escape import markdown_text
 
 GRADE_SYMBOL = {"met": "met", "partial": "partial", "missing": "missing", "red_flag": "RED FLAG", None: "error"}
 GRADE_COLOUR = {"met": "C6EFCE", "partial": "FFEB9C", "missing": "E7E6E6", "red_flag": "FFC7CE", None: "BFBFBF"}
@@ -49,7 +48,7 @@ def matrix_rows(c: Comparison) -> list[list[str]]:
         [
             _rank(r),
             r.vendor,
-            r.file_name,
+            ", ".join(r.file_names) or r.file_name,
             _score(r),
             r.verdict or "—",
             str(r.red_flags),
@@ -62,11 +61,16 @@ def matrix_rows(c: Comparison) -> list[list[str]]:
 
 
 def to_csv(c: Comparison) -> str:
-    return to_csv_text(matrix_header(c), matrix_rows(c))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(matrix_header(c))
+    writer.writerows(matrix_rows(c))
+    return out.getvalue()
 
 
 def to_markdown(c: Comparison) -> str:
-    cell = markdown_text
+    def cell(text: str) -> str:
+        return " ".join(str(text).split()).replace("|", "\\|")
 
     lines = [
         f"# Vendor comparison: {cell(c.rubric_title)}",
@@ -146,9 +150,9 @@ def to_xlsx(c: Comparison) -> bytes:
     book = Workbook()
     matrix = book.active
     matrix.title = "Comparison"
-    append_xlsx_row(matrix, matrix_header(c))
+    matrix.append(matrix_header(c))
     for row, values in zip(c.rows, matrix_rows(c), strict=True):
-        append_xlsx_row(matrix, values)
+        matrix.append(values)
         for j, col in enumerate(c.criteria):
             if row.status == "done":
                 grade = row.grades.get(col.id)
@@ -163,12 +167,9 @@ def to_xlsx(c: Comparison) -> bytes:
         matrix.column_dimensions[get_column_letter(j)].width = 14 if j > 2 else 22
 
     details = book.create_sheet("Findings")
-    append_xlsx_row(
-        details, ["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"]
-    )
+    details.append(["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"])
     for f in c.findings:
-        append_xlsx_row(
-            details,
+        details.append(
             [
                 f.vendor,
                 f.criterion,
@@ -179,7 +180,7 @@ def to_xlsx(c: Comparison) -> bytes:
                 f.rationale,
                 f.question,
                 ", ".join(f.flags),
-            ],
+            ]
         )
     for cell in details[1]:
         cell.font = Font(bold=True)
