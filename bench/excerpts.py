@@ -32,7 +32,7 @@ from reviewer.rubric import load_rubric
 
 def evidence_kept(labelled: LabelledSet, settings: Settings, per_criterion: int) -> tuple[float, float, int]:
     """(share of evidenced labels whose gold evidence the excerpts keep, share of text per call, labels)."""
-    groups = split_into_groups(labelled.rubric.criteria, settings.criteria_per_call)
+    groups = split_into_groups(labelled.rubric.criteria, settings.grading.criteria_per_call)
     kept = total = 0
     sent_chars = document_chars = 0
     for item in labelled.documents():
@@ -55,22 +55,25 @@ def evidence_kept(labelled: LabelledSet, settings: Settings, per_criterion: int)
 
 
 def main() -> None:
-    settings = Settings(_env_file=None)
+    settings = Settings()
     rubric = load_rubric()
     document = read_pdf(long_proposal_pdf(200), "generated-200.pdf")
-    groups = split_into_groups(rubric.criteria, settings.criteria_per_call)
+    groups = split_into_groups(rubric.criteria, settings.grading.criteria_per_call)
     whole = estimate_tokens(render_document(document))
     passages, index = index_document(document)
     excerpts = [
         estimate_tokens(
             render_excerpts(
-                document, select_passages(g, passages, index, settings.excerpt_passages_per_criterion), passages
+                document, select_passages(g, passages, index, settings.grading.excerpt_passages_per_criterion), passages
             )
         )
         for g in groups
     ]
-    billed_whole = whole * settings.cache_write_multiplier + whole * settings.cache_read_multiplier * (len(groups) - 1)
-    billed_excerpts = sum(excerpts) * settings.cache_write_multiplier
+    billed_whole = (
+        whole * settings.anthropic.cache_write_multiplier
+        + whole * settings.anthropic.cache_read_multiplier * (len(groups) - 1)
+    )
+    billed_excerpts = sum(excerpts) * settings.anthropic.cache_write_multiplier
     print(f"200-page proposal: {document.page_count} pages, ~{whole:,} document tokens, {len(groups)} calls")
     print(
         f"  whole document per call: {whole:,} tokens sent per call; billed as ~{billed_whole:,.0f} "
@@ -79,13 +82,13 @@ def main() -> None:
     print(f"  excerpts per call: {', '.join(f'{e:,}' for e in excerpts)} tokens; billed ~{billed_excerpts:,.0f}")
     print(
         f"  saving: {1 - billed_excerpts / billed_whole:.1%} of billed document tokens, "
-        f"{1 - max(excerpts) / whole:.1%} of the largest prompt (budget {settings.document_token_budget:,})"
+        f"{1 - max(excerpts) / whole:.1%} of the largest prompt (budget {settings.grading.document_token_budget:,})"
     )
 
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH
     print("\nevidence kept by excerpts (excerpt mode forced on short documents)")
     for labelled in (load_contractnli(path), load_samples()):
-        for per_criterion in sorted({settings.excerpt_passages_per_criterion, 4, 2}, reverse=True):
+        for per_criterion in sorted({settings.grading.excerpt_passages_per_criterion, 4, 2}, reverse=True):
             kept, sent, labels = evidence_kept(labelled, settings, per_criterion)
             print(
                 f"  {labelled.name:22} {per_criterion} passages per criterion: {kept:.3f} of {labels} labels' "

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from bench.proposals import long_proposal_pdf
-from reviewer.config import IngestLimits
+from reviewer.config import IngestSettings
 from reviewer.documents import read_pdf
 from reviewer.pdf_extract import extract
 
@@ -29,7 +29,7 @@ def best_of(fn, repeats: int = REPEATS) -> float:
 
 
 def main() -> None:
-    limits = IngestLimits()
+    limits = IngestSettings()
     rows = []
     for pdf in sorted(SAMPLES.glob("*.pdf")):
         data = pdf.read_bytes()

@@ -24,7 +24,7 @@ import anthropic
 import httpx2
 
 from bench.proposals import long_proposal_source
-from reviewer.config import Settings
+from reviewer.config import GradingSettings, Settings
 from reviewer.documents import Document
 from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.grading.prompts import render_document, render_system, render_task
@@ -111,7 +111,7 @@ def thirty_page_document() -> Document:
 
 def measure_overhead(document: Document, runs: int = 20) -> list[float]:
     rubric = load_rubric()
-    settings = Settings(_env_file=None)
+    settings = Settings()
     times = []
     for _ in range(runs):
         api = CachingFakeAPI(document)
@@ -126,7 +126,7 @@ def measure_overhead(document: Document, runs: int = 20) -> list[float]:
 
 def billed_ratio(document: Document, per_call: int, invalid_call: int | None) -> tuple[int, float]:
     rubric = load_rubric()
-    settings = Settings(_env_file=None).model_copy(update={"criteria_per_call": per_call})
+    settings = Settings(grading=GradingSettings(criteria_per_call=per_call))
     api = CachingFakeAPI(document, invalid_first_answer_for_call=invalid_call)
     asyncio.run(review_document(document, rubric, AnthropicBackend(settings, client=client_for(api))))
     single_pass = (

@@ -33,14 +33,14 @@ PATHOLOGICAL = {
 
 
 def one(pages: int, chars: int, limits: dict) -> dict:
-    from reviewer.config import IngestLimits
+    from reviewer.config import IngestSettings
     from reviewer.documents import read_pdf
     from reviewer.errors import IngestError
 
     data = text_bomb(pages=pages, chars_per_page=chars)
     start = time.perf_counter()
     try:
-        document = read_pdf(data, "bomb.pdf", limits=IngestLimits(timeout_seconds=600, **limits))
+        document = read_pdf(data, "bomb.pdf", limits=IngestSettings(timeout_seconds=600, **limits))
         outcome = f"read, {document.char_count:,} characters"
     except IngestError as exc:
         outcome = f"{exc.code}: {exc.message}"

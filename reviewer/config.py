@@ -1,13 +1,21 @@
-"""One Settings object, read once from the environment (and an optional .env file), then passed in."""
+"""Settings, grouped by concern, read once per process from the environment and an explicit .env file.
+
+Environment names are the ones earlier releases read (REVIEWER_MODEL, REVIEWER_API_KEYS, ...); the
+groups are how the code reaches them. A `.env` file is read only from a place the user chose
+(`--env-file`, `REVIEWER_ENV_FILE`) or the per-user config directory, never from the current
+directory: a folder of vendor files could carry one (issue 13).
+"""
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_KEYS = {"", "changeme", "change-me", "your-key-here", "sk-ant-...", "sk-ant-xxx"}
+ENV_FILE_VARIABLE = "REVIEWER_ENV_FILE"
 
 
 class ModelPrice(BaseModel):
@@ -24,7 +32,70 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
-class IngestLimits(BaseModel):
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=None, env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+def _empty_is_unset(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class AnthropicSettings(BaseSettings):
+    """The Claude API: credentials, model, transport, prices."""
+
+    model_config = _group("REVIEWER_")
+
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_API_KEY", "REVIEWER_ANTHROPIC_API_KEY")
+    )
+    base_url: str | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_BASE_URL", "REVIEWER_ANTHROPIC_BASE_URL")
+    )
+    model: str = "claude-sonnet-5-5"
+    max_output_tokens: int = Field(default=16000, ge=256)
+    sdk_max_retries: int = Field(default=4, ge=0, le=10)
+    request_timeout_seconds: float = Field(default=300.0, gt=0)
+    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    cache_write_multiplier: float = 1.25
+    cache_read_multiplier: float = 0.1
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+    @field_validator("api_key")
+    @classmethod
+    def _refuse_placeholder_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_KEYS:
+            return None
+        return value
+
+
+class GradingSettings(BaseSettings):
+    """How a review is graded, whatever the backend."""
+
+    model_config = _group("REVIEWER_")
+
+    backend: Literal["auto", "anthropic", "offline"] = "auto"
+    answer_attempts: int = Field(default=3, ge=1, le=6)
+    concurrency: int = Field(default=4, ge=1, le=64, description="model calls in flight at once, per review")
+    criteria_per_call: int = Field(default=5, ge=1)
+    document_token_budget: int = Field(default=60_000, ge=1_000)
+    excerpt_passages_per_criterion: int = Field(default=8, ge=1)
+
+
+class IngestSettings(BaseSettings):
+    """Bounds on what a vendor's file may cost us to read."""
+
+    model_config = _group("REVIEWER_INGEST_")
+
     max_file_bytes: int = 50 * 1024 * 1024
     max_pages: int = 500
     timeout_seconds: float = 60.0
@@ -33,74 +104,31 @@ class IngestLimits(BaseModel):
     # A dense page holds ~5,000; the document limit is ~750 k tokens, far past any model's window.
     max_page_chars: int = Field(default=200_000, ge=1)
     max_document_chars: int = Field(default=3_000_000, ge=1)
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="REVIEWER_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        env_nested_delimiter="__",
-        extra="ignore",
+    processes: int = Field(
+        default=2, ge=1, le=64, validation_alias=_env("REVIEWER_INGEST_PROCESSES", "REVIEWER_EXTRACTION_PROCESSES")
     )
 
-    anthropic_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "REVIEWER_ANTHROPIC_API_KEY")
+
+class ApiSettings(BaseSettings):
+    """The HTTP API (`reviewer serve`)."""
+
+    model_config = _group("REVIEWER_API_")
+
+    keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias=_env("REVIEWER_API_PUBLIC_BASE_URL", "REVIEWER_PUBLIC_BASE_URL"),
     )
-    anthropic_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "REVIEWER_ANTHROPIC_BASE_URL")
+    wait_timeout_seconds: float = Field(
+        default=120.0, ge=0, validation_alias=_env("REVIEWER_API_WAIT_TIMEOUT_SECONDS", "REVIEWER_WAIT_TIMEOUT_SECONDS")
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="the server's log lines: text or JSON",
+        validation_alias=_env("REVIEWER_API_LOG_FORMAT", "REVIEWER_LOG_FORMAT"),
     )
 
-    backend: Literal["auto", "anthropic", "offline"] = "auto"
-    model: str = "claude-sonnet-5-5"
-    max_output_tokens: int = Field(default=16000, ge=256)
-    sdk_max_retries: int = Field(default=4, ge=0, le=10)
-    answer_attempts: int = Field(default=3, ge=1, le=6)
-    request_timeout_seconds: float = Field(default=300.0, gt=0)
-    concurrency: int = Field(default=4, ge=1, le=64)
-    criteria_per_call: int = Field(default=5, ge=1)
-    document_token_budget: int = Field(default=60_000, ge=1_000)
-    excerpt_passages_per_criterion: int = Field(default=8, ge=1)
-    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
-    cache_write_multiplier: float = 1.25
-    cache_read_multiplier: float = 0.1
-
-    ingest: IngestLimits = Field(default_factory=IngestLimits)
-
-    data_dir: Path = Path("data")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
-    rubrics_dir: Path | None = Field(default=None, description="extra rubric files the API and CLI may use")
-    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    api_worker_concurrency: int = Field(default=4, ge=1, le=256)
-    extraction_processes: int = Field(default=2, ge=1, le=64)
-    job_lease_seconds: float = Field(default=60.0, gt=0)
-    job_max_attempts: int = Field(default=3, ge=1)
-    job_poll_seconds: float = Field(default=1.0, gt=0)
-    batch_poll_seconds: float = Field(default=30.0, gt=0)
-    wait_timeout_seconds: float = Field(default=120.0, ge=0)
-    public_base_url: str = "http://127.0.0.1:8000"
-    log_format: Literal["text", "json"] = Field(default="text", description="the server's log lines: text or JSON")
-
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_api_base_url: str = "https://slack.com/api/"
-    slack_rubric: str = "default"
-
-    @field_validator("anthropic_api_key")
-    @classmethod
-    def _refuse_placeholder_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_KEYS:
-            return None
-        return value
-
-    @field_validator(
-        "database_url", "rubrics_dir", "anthropic_base_url", "slack_bot_token", "slack_signing_secret", mode="before"
-    )
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("api_keys", mode="before")
+    @field_validator("keys", mode="before")
     @classmethod
     def _comma_separated_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -110,7 +138,7 @@ class Settings(BaseSettings):
             return [k.strip() for k in stripped.split(",") if k.strip()]
         return value
 
-    @field_validator("api_keys")
+    @field_validator("keys")
     @classmethod
     def _refuse_placeholder_api_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
         for key in value:
@@ -118,14 +146,124 @@ class Settings(BaseSettings):
                 raise ValueError("API keys must be at least 16 characters and not a placeholder")
         return value
 
+
+class JobSettings(BaseSettings):
+    """The job queue: workers, leases, polling."""
+
+    model_config = _group("REVIEWER_JOB_")
+
+    workers: int = Field(
+        default=4, ge=1, le=256, validation_alias=_env("REVIEWER_JOB_WORKERS", "REVIEWER_API_WORKER_CONCURRENCY")
+    )
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    batch_poll_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=_env("REVIEWER_JOB_BATCH_POLL_SECONDS", "REVIEWER_BATCH_POLL_SECONDS")
+    )
+
+
+class SlackSettings(BaseSettings):
+    """The Slack bot; enabled when both the token and the signing secret are set."""
+
+    model_config = _group("REVIEWER_SLACK_")
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    api_base_url: str = "https://slack.com/api/"
+    rubric: str = "default"
+
+    @field_validator("bot_token", "signing_secret", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
     @property
-    def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+    def enabled(self) -> bool:
+        return self.bot_token is not None and self.signing_secret is not None
+
+
+class StorageSettings(BaseSettings):
+    """Where jobs, uploads and extra rubrics live."""
+
+    model_config = _group("REVIEWER_")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
+    rubrics_dir: Path | None = Field(default=None, description="extra rubric files the API and CLI may use")
+
+    @field_validator("database_url", "rubrics_dir", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'reviewer.db').resolve()}"
 
+
+GROUPS: dict[str, type[BaseSettings]] = {
+    "storage": StorageSettings,
+    "anthropic": AnthropicSettings,
+    "grading": GradingSettings,
+    "ingest": IngestSettings,
+    "api": ApiSettings,
+    "jobs": JobSettings,
+    "slack": SlackSettings,
+}
+
+
+class Settings(BaseModel):
+    """Every group of settings. A process builds it once with `Settings.load()` and passes it in.
+
+    `Settings()` reads the environment alone (no .env file); tests pass the groups they change.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    grading: GradingSettings = Field(default_factory=GradingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    @classmethod
+    def load(cls, env_file: Path | None = None) -> "Settings":
+        """Every group read from the environment and, when given, one .env file (the environment wins)."""
+        return cls(**{name: group(_env_file=env_file) for name, group in GROUPS.items()})
+
+    def updated(self, **groups: dict[str, object]) -> "Settings":
+        """A copy with fields of some groups changed, e.g. `settings.updated(jobs={"workers": 2})`."""
+        return self.model_copy(
+            update={name: getattr(self, name).model_copy(update=values) for name, values in groups.items()}
+        )
+
+    def with_model(self, model: str | None) -> "Settings":
+        if not model or model == self.anthropic.model:
+            return self
+        return self.model_copy(update={"anthropic": self.anthropic.model_copy(update={"model": model})})
+
     @property
     def has_api_key(self) -> bool:
-        return self.anthropic_api_key is not None
+        return self.anthropic.api_key is not None
+
+
+def user_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "reviewer"
+
+
+def locate_env_file(explicit: Path | None = None) -> Path | None:
+    """The .env file to read: the one given, else $REVIEWER_ENV_FILE, else the user's config dir's, if any.
+
+    A file given explicitly (flag or variable) must exist; the config directory's is optional.
+    """
+    chosen = explicit or (Path(os.environ[ENV_FILE_VARIABLE]) if os.environ.get(ENV_FILE_VARIABLE) else None)
+    if chosen is not None:
+        if not chosen.is_file():
+            raise FileNotFoundError(f"settings file {chosen} does not exist")
+        return chosen
+    default = user_config_dir() / ".env"
+    return default if default.is_file() else None

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewer.cleanup import clean_page_text
-from reviewer.config import IngestLimits
+from reviewer.config import IngestSettings
 from reviewer.errors import IngestError
 from reviewer.notices import ReviewWarning
 from reviewer.pdf_extract import (
@@ -69,7 +69,7 @@ def _format_pages(numbers: list[int]) -> str:
     return ", ".join(ranges)
 
 
-def check_pdf_bytes(data: bytes, limits: IngestLimits) -> None:
+def check_pdf_bytes(data: bytes, limits: IngestSettings) -> None:
     """The cheap checks, done before any parsing: empty, too large, not a PDF at all."""
     if not data:
         raise IngestError("the file is empty", code="empty_file")
@@ -83,10 +83,10 @@ def check_pdf_bytes(data: bytes, limits: IngestLimits) -> None:
 
 
 def read_pdf(
-    data: bytes, file_name: str, *, limits: IngestLimits | None = None, password: str | None = None
+    data: bytes, file_name: str, *, limits: IngestSettings | None = None, password: str | None = None
 ) -> Document:
     """PDF bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI)."""
-    limits = limits or IngestLimits()
+    limits = limits or IngestSettings()
     check_pdf_bytes(data, limits)
     return document_from_extraction(data, file_name, extract_isolated(data, password, limits), limits)
 
@@ -99,7 +99,7 @@ async def read_pdf_with(pool: ExtractorPool, data: bytes, file_name: str, passwo
     return await asyncio.to_thread(document_from_extraction, data, file_name, raw, pool.limits)
 
 
-def check_text_limits(raw: RawExtraction, limits: IngestLimits) -> None:
+def check_text_limits(raw: RawExtraction, limits: IngestSettings) -> None:
     """The parent's own check of what a child sent back: the child stops at these limits too, but
     nothing it answers is processed unbounded."""
     total = 0
@@ -111,7 +111,7 @@ def check_text_limits(raw: RawExtraction, limits: IngestLimits) -> None:
         raise IngestError(document_text_message(total, limits.max_document_chars), code="too_much_text")
 
 
-def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction, limits: IngestLimits) -> Document:
+def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction, limits: IngestSettings) -> Document:
     if raw.error_code:
         raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
     check_text_limits(raw, limits)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from reviewer.errors import IngestError
 
 if TYPE_CHECKING:  # the child interpreter should import as little as possible
-    from reviewer.config import IngestLimits
+    from reviewer.config import IngestSettings
 
 
 class RawPage(BaseModel):
@@ -213,7 +213,7 @@ def _serve_one() -> None:
     sys.stdout.write(result.model_dump_json())
 
 
-def extract_isolated(data: bytes, password: str | None, limits: "IngestLimits") -> RawExtraction:
+def extract_isolated(data: bytes, password: str | None, limits: "IngestSettings") -> RawExtraction:
     """Run `extract` in a child interpreter bounded in wall time, CPU time and memory."""
     options = ExtractionOptions(
         password=password,
@@ -273,7 +273,7 @@ class ExtractorPool:
     """Long-lived extractor processes for a server: the same isolation as extract_isolated without
     paying an interpreter start per document. At most `size` extractions run at once."""
 
-    def __init__(self, size: int, limits: "IngestLimits") -> None:
+    def __init__(self, size: int, limits: "IngestSettings") -> None:
         self.limits = limits
         self._size = size
         self._slots = asyncio.Semaphore(size)

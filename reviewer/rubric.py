@@ -190,7 +190,7 @@ class RubricCatalog:
     @classmethod
     def from_settings(cls, settings: "SettingsWithRubrics") -> "RubricCatalog":
         """The catalog every command and route uses: the team's REVIEWER_RUBRICS_DIR, then the bundled ones."""
-        return cls(settings.rubrics_dir)
+        return cls(settings.storage.rubrics_dir)
 
     def for_reference(self, ref: str | Path | None) -> tuple["RubricCatalog", str]:
         """(catalog, name) for what a person typed on the command line: a name or id in this catalog,

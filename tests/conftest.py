@@ -21,7 +21,7 @@ def _isolated_environment(monkeypatch, tmp_path):
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(_env_file=None)
+    return Settings()
 
 
 @pytest.fixture

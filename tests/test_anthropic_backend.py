@@ -23,7 +23,9 @@ PAGE_2 = "Acceptance: the model is accepted at an accuracy of at least 92% on th
 
 
 def review_with(fake: FakeAnthropic, rubric, settings, pages=(PAGE_1, PAGE_2), **overrides):
-    backend = AnthropicBackend(settings.model_copy(update=overrides), client=fake.client())
+    model = overrides.pop("model", None)
+    settings = settings.with_model(model).updated(grading=overrides)
+    backend = AnthropicBackend(settings, client=fake.client())
     return asyncio.run(review_document(make_document(*pages), rubric, backend))
 
 
@@ -89,7 +91,7 @@ def test_valid_answer_becomes_findings_with_verified_quotes_usage_and_cost(rubri
     assert finding.grade is Grade.MET
     assert finding.citations[0].verified and finding.citations[0].page == 2
     assert review.vendor_name == "Acme AI"
-    assert review.model == settings.model
+    assert review.model == settings.anthropic.model
     assert review.prompt_version == GRADING_PROMPT
     assert review.usage.calls == 2
     assert review.usage.input_tokens == 100
@@ -222,7 +224,7 @@ def test_client_honours_key_and_base_url_from_the_environment(monkeypatch):
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-real-looking-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9999/gateway")
-    client = make_client(Settings(_env_file=None))
+    client = make_client(Settings())
     assert isinstance(client, anthropic.AsyncAnthropic)
     assert client.api_key == "sk-ant-real-looking-key"
     assert str(client.base_url).startswith("http://127.0.0.1:9999/gateway")
@@ -232,7 +234,7 @@ def test_placeholder_key_counts_as_no_key(monkeypatch):
     from reviewer.config import Settings
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "changeme")
-    assert not Settings(_env_file=None).has_api_key
+    assert not Settings().has_api_key
 
 
 def test_groups_are_balanced():

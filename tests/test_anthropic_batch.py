@@ -30,7 +30,7 @@ def test_every_request_goes_in_one_batch_and_results_map_back_by_custom_id(rubri
     reviews, progress = run_batch(api, rubric, settings)
     assert len(api.submitted) == 4  # two documents x two groups
     assert {item["custom_id"] for item in api.submitted} == {"d0-g0", "d0-g1", "d1-g0", "d1-g1"}
-    assert all(item["params"]["model"] == settings.model for item in api.submitted)
+    assert all(item["params"]["model"] == settings.anthropic.model for item in api.submitted)
     assert api.direct_calls == 0
     assert progress[0].status == "in_progress" and progress[-1].status == "ended"
     for review in reviews.values():

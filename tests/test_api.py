@@ -7,7 +7,15 @@ from fastapi.testclient import TestClient
 
 from reviewer.api.app import create_app
 from reviewer.api.routes import reviews as reviews_routes
-from reviewer.config import IngestLimits, Settings
+from reviewer.config import (
+    AnthropicSettings,
+    ApiSettings,
+    GradingSettings,
+    IngestSettings,
+    JobSettings,
+    Settings,
+    StorageSettings,
+)
 from reviewer.grading.anthropic_backend import AnthropicBackend
 from reviewer.grading.base import RawGrading, create_backend
 from tests.fake_anthropic import FakeAnthropic
@@ -41,8 +49,15 @@ class ExplodingBackend:
         raise RuntimeError("secret internal detail")
 
 
-def make_client(tmp_path, factory=create_backend, run_workers=True, **overrides) -> TestClient:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", api_keys=[KEY], job_poll_seconds=0.05, **overrides)
+def make_client(
+    tmp_path, factory=create_backend, run_workers=True, database_url=None, rubrics_dir=None, **overrides
+) -> TestClient:
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data", database_url=database_url, rubrics_dir=rubrics_dir),
+        api=ApiSettings(keys=[KEY]),
+        jobs=JobSettings(poll_seconds=0.05),
+        **overrides,
+    )
     return TestClient(create_app(settings, backend_factory=factory, run_workers=run_workers))
 
 
@@ -199,7 +214,7 @@ def error_of(response) -> tuple[int, str]:
 
 
 def test_upload_over_the_size_limit_is_413(tmp_path):
-    with make_client(tmp_path, ingest=IngestLimits(max_file_bytes=1000)) as c:
+    with make_client(tmp_path, ingest=IngestSettings(max_file_bytes=1000)) as c:
         assert error_of(upload(c)) == (413, "too_large")
 
 
@@ -221,7 +236,7 @@ def test_unknown_backend_and_missing_key_are_422(client):
 
 
 def test_ingest_errors_are_422_when_waiting_and_a_failed_status_otherwise(tmp_path):
-    with make_client(tmp_path, ingest=IngestLimits(max_pages=1)) as c:
+    with make_client(tmp_path, ingest=IngestSettings(max_pages=1)) as c:
         assert error_of(upload(c, params="?wait=true")) == (422, "too_many_pages")
         malformed = b"%PDF-1.7\n" + b"\x00 not a real pdf body\n" * 40
         assert error_of(upload(c, data=malformed, params="?wait=true")) == (422, "malformed")
@@ -241,7 +256,7 @@ def test_unknown_review_and_bad_query_parameters(client):
 
 def test_report_of_an_unfinished_review_is_409(tmp_path):
     blocking = BlockingBackend()
-    with make_client(tmp_path, factory=lambda name, s: blocking, backend="anthropic") as c:
+    with make_client(tmp_path, factory=lambda name, s: blocking, grading=GradingSettings(backend="anthropic")) as c:
         job = upload(c).json()
         assert error_of(c.get(f"/v1/reviews/{job['id']}/report", headers=AUTH)) == (409, "not_ready")
         timed_out = upload(c, data=text_pdf(["Another proposal page with text."]), params="?wait=true&timeout=0.2")
@@ -249,7 +264,9 @@ def test_report_of_an_unfinished_review_is_409(tmp_path):
 
 
 def test_an_internal_failure_is_recorded_without_leaking_details(tmp_path):
-    with make_client(tmp_path, factory=lambda name, s: ExplodingBackend(), backend="anthropic") as c:
+    with make_client(
+        tmp_path, factory=lambda name, s: ExplodingBackend(), grading=GradingSettings(backend="anthropic")
+    ) as c:
         response = upload(c, params="?wait=true")
         assert error_of(response) == (500, "internal_error")
         assert "secret internal detail" not in response.text
@@ -263,7 +280,7 @@ def test_claude_backend_through_the_api_with_a_fake_transport(tmp_path):
             AnthropicBackend(settings, client=fake.client()) if name == "anthropic" else create_backend(name, settings)
         )
 
-    with make_client(tmp_path, factory=factory, anthropic_api_key="sk-ant-test-key-123456") as c:
+    with make_client(tmp_path, factory=factory, anthropic=AnthropicSettings(api_key="sk-ant-test-key-123456")) as c:
         done = upload(c, backend="anthropic", params="?wait=true").json()
         assert done["status"] == "done" and done["backend"] == "anthropic" and done["model"] == "claude-sonnet-5-5"
         assert done["review"]["usage"]["calls"] == 2 and len(fake.requests) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.cli import main
-from reviewer.config import Settings
+from reviewer.config import AnthropicSettings, JobSettings, Settings, StorageSettings
 from reviewer.errors import BadInputError
 from reviewer.grading.base import RawGrading, create_backend
 from reviewer.queue.bulk import run_bulk
@@ -169,11 +169,13 @@ class GateBackend:
     async def grade(self, document, rubric) -> RawGrading:
         if document.file_name not in self.allowed:
             await asyncio.Event().wait()
-        return await create_backend("offline", Settings(_env_file=None)).grade(document, rubric)
+        return await create_backend("offline", Settings()).grade(document, rubric)
 
 
 def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_path, proposals):
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", api_worker_concurrency=3, job_poll_seconds=0.05)
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"), jobs=JobSettings(workers=3, poll_seconds=0.05)
+    )
     sources = collect_sources([proposals])
     gate = GateBackend({"coral_data.pdf"})
 
@@ -181,7 +183,7 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
         task = asyncio.create_task(
             run_bulk(sources, "default", "offline", settings, RubricCatalog(), backend_factory=lambda name, s: gate)
         )
-        store = JobStore(make_engine(settings.resolved_database_url))
+        store = JobStore(make_engine(settings.storage.resolved_database_url))
         for _ in range(200):
             await asyncio.sleep(0.05)
             jobs, _ = store.list_jobs(JobStatus.DONE, 10, 0)
@@ -192,7 +194,7 @@ def test_an_interrupted_run_keeps_what_finished_and_the_next_run_completes(tmp_p
             await task
 
     asyncio.run(interrupted())
-    store = JobStore(make_engine(settings.resolved_database_url))
+    store = JobStore(make_engine(settings.storage.resolved_database_url))
     assert [j.file_name for j in store.list_jobs(JobStatus.DONE, 10, 0)[0]] == ["coral_data.pdf"]
     assert store.list_jobs(JobStatus.RUNNING, 10, 0)[1] == 0  # released, not stuck
 
@@ -205,11 +207,9 @@ def test_batch_api_run_reviews_everything_through_one_batch_and_resumes_it_after
     from tests.test_anthropic_batch import FakeBatchAPI
 
     settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        anthropic_api_key="sk-ant-test-0123456789",
-        batch_poll_seconds=0.05,
-        job_poll_seconds=0.05,
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        anthropic=AnthropicSettings(api_key="sk-ant-test-0123456789"),
+        jobs=JobSettings(batch_poll_seconds=0.05, poll_seconds=0.05),
     )
     api = FakeBatchAPI(lambda cid: "errored" if cid == "d1-g0" else "succeeded")
     creates = []

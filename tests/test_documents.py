@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from reviewer.config import IngestLimits
+from reviewer.config import IngestSettings
 from reviewer.documents import Document, read_pdf, safe_file_name
 from reviewer.errors import IngestError
 from tests.pdfs import decompression_bomb, encrypted, text_bomb, text_pdf, with_image_only_pages
@@ -41,12 +41,12 @@ def test_bytes_that_are_not_a_pdf_are_refused_whatever_the_name():
 
 def test_file_over_the_size_limit_is_refused_before_parsing():
     data = text_pdf([PAGE_ONE])
-    error = ingest_error(data, limits=IngestLimits(max_file_bytes=len(data) - 1))
+    error = ingest_error(data, limits=IngestSettings(max_file_bytes=len(data) - 1))
     assert error.code == "too_large"
 
 
 def test_pdf_over_the_page_limit_is_refused():
-    error = ingest_error(text_pdf([PAGE_ONE, PAGE_TWO, PAGE_ONE]), limits=IngestLimits(max_pages=2))
+    error = ingest_error(text_pdf([PAGE_ONE, PAGE_TWO, PAGE_ONE]), limits=IngestSettings(max_pages=2))
     assert error.code == "too_many_pages"
     assert "3 pages" in error.message
 
@@ -92,17 +92,17 @@ def test_some_image_only_pages_give_a_warning_naming_them():
 
 
 def test_extraction_that_runs_past_the_time_limit_is_stopped():
-    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestLimits(timeout_seconds=0.01))
+    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestSettings(timeout_seconds=0.01))
     assert error.code == "extraction_timeout"
 
 
 def test_extraction_that_needs_more_memory_than_allowed_is_stopped():
-    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestLimits(memory_bytes=32 * 1024 * 1024))
+    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestSettings(memory_bytes=32 * 1024 * 1024))
     assert error.code == "resource_limit"
 
 
 def test_decompression_bomb_ends_quickly_without_exhausting_the_caller():
-    limits = IngestLimits(timeout_seconds=20, memory_bytes=512 * 1024 * 1024)
+    limits = IngestSettings(timeout_seconds=20, memory_bytes=512 * 1024 * 1024)
     with pytest.raises(IngestError) as caught:
         read_pdf(decompression_bomb(), "bomb.pdf", limits=limits)
     assert caught.value.code in {"resource_limit", "no_text", "malformed"}
@@ -128,7 +128,7 @@ def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
     from reviewer.pdf_extract import ExtractorPool
 
     async def scenario():
-        pool = ExtractorPool(1, IngestLimits())
+        pool = ExtractorPool(1, IngestSettings())
         try:
             first = await read_pdf_with(pool, text_pdf([PAGE_ONE]), "a.pdf")
             [worker] = pool._all
@@ -140,13 +140,13 @@ def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
             assert caught.value.code == "malformed"
             assert pool._all == {worker}  # a bad file does not cost the worker
 
-            slow = ExtractorPool(1, IngestLimits(timeout_seconds=0.001))
+            slow = ExtractorPool(1, IngestSettings(timeout_seconds=0.001))
             with pytest.raises(IngestError) as caught:
                 await read_pdf_with(slow, text_pdf([PAGE_ONE]), "slow.pdf")
             assert caught.value.code == "extraction_timeout" and not slow._all
             await slow.close()
 
-            tight = ExtractorPool(1, IngestLimits(memory_bytes=32 * 1024 * 1024))
+            tight = ExtractorPool(1, IngestSettings(memory_bytes=32 * 1024 * 1024))
             with pytest.raises(IngestError) as caught:
                 await read_pdf_with(tight, text_pdf([PAGE_ONE]), "tight.pdf")
             assert caught.value.code == "resource_limit"
@@ -176,11 +176,11 @@ def test_a_small_pdf_whose_text_expands_to_millions_of_characters_is_refused_wit
 
 
 def test_the_text_limits_are_settings_and_name_their_figures():
-    error = ingest_error(text_bomb(pages=2, chars_per_page=60_000), limits=IngestLimits(max_page_chars=50_000))
+    error = ingest_error(text_bomb(pages=2, chars_per_page=60_000), limits=IngestSettings(max_page_chars=50_000))
     assert error.code == "too_much_text"
     assert "the limit is 50,000 per page" in error.message
 
-    error = ingest_error(text_bomb(pages=5, chars_per_page=50_000), limits=IngestLimits(max_document_chars=120_000))
+    error = ingest_error(text_bomb(pages=5, chars_per_page=50_000), limits=IngestSettings(max_document_chars=120_000))
     assert error.code == "too_much_text"
     assert error.message == (
         "the document has more than 120,000 characters of text (reached on page 3); the limit is 120,000 per document"
@@ -191,9 +191,9 @@ def test_the_text_limits_are_settings_and_name_their_figures():
 def test_the_text_limits_come_from_the_environment(monkeypatch):
     from reviewer.config import Settings
 
-    monkeypatch.setenv("REVIEWER_INGEST__MAX_PAGE_CHARS", "1234")
-    monkeypatch.setenv("REVIEWER_INGEST__MAX_DOCUMENT_CHARS", "56789")
-    limits = Settings(_env_file=None).ingest
+    monkeypatch.setenv("REVIEWER_INGEST_MAX_PAGE_CHARS", "1234")
+    monkeypatch.setenv("REVIEWER_INGEST_MAX_DOCUMENT_CHARS", "56789")
+    limits = Settings.load().ingest
     assert (limits.max_page_chars, limits.max_document_chars) == (1234, 56789)
 
 
@@ -204,13 +204,13 @@ def test_the_parent_bounds_whatever_text_an_extractor_sends_back():
     short = RawPage(text="A page of ordinary length. " * 10, has_images=False)
     huge = RawPage(text="x" * 300_000, has_images=False)
     with pytest.raises(IngestError) as caught:
-        document_from_extraction(b"%PDF-", "p.pdf", RawExtraction(pages=[short, huge]), IngestLimits())
+        document_from_extraction(b"%PDF-", "p.pdf", RawExtraction(pages=[short, huge]), IngestSettings())
     assert caught.value.code == "too_much_text"
     assert caught.value.message == "page 2 has 300,000 characters of text; the limit is 200,000 per page"
 
     many = RawExtraction(pages=[RawPage(text="y" * 150_000, has_images=False)] * 3)
     with pytest.raises(IngestError) as caught:
-        document_from_extraction(b"%PDF-", "p.pdf", many, IngestLimits(max_document_chars=400_000))
+        document_from_extraction(b"%PDF-", "p.pdf", many, IngestSettings(max_document_chars=400_000))
     assert caught.value.message == "the document has 450,000 characters of text; the limit is 400,000 per document"
 
 
@@ -231,7 +231,7 @@ def test_the_extractor_pool_refuses_too_much_text_and_cleans_up_off_the_event_lo
     monkeypatch.setattr(documents, "document_from_extraction", recording)
 
     async def scenario():
-        pool = ExtractorPool(1, IngestLimits(max_page_chars=10_000))
+        pool = ExtractorPool(1, IngestSettings(max_page_chars=10_000))
         try:
             with pytest.raises(IngestError) as caught:
                 await documents.read_pdf_with(pool, text_bomb(pages=1, chars_per_page=50_000), "bomb.pdf")

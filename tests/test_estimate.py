@@ -31,21 +31,19 @@ def test_estimate_counts_the_calls_the_backend_makes_and_bills_the_cached_prefix
     prefix = estimate_tokens(first["system"] + first["messages"][0]["content"][0]["text"])
     assert u.cache_creation_input_tokens == prefix and u.cache_read_input_tokens == prefix
     assert u.output_tokens == OUTPUT_TOKENS_PER_CRITERION * len(rubric.criteria)
-    assert estimate.cost_usd == pytest.approx(estimate_cost(u, settings.model, settings))
+    assert estimate.cost_usd == pytest.approx(estimate_cost(u, settings.anthropic.model, settings))
     assert estimate.batch_cost_usd == pytest.approx(estimate.cost_usd / 2, abs=1e-6)
 
 
 def test_in_excerpt_mode_every_call_writes_its_own_prefix(rubric, settings):
     pages = [page.text for pdf in sorted(SAMPLES.glob("*.pdf")) for page in read_pdf(pdf.read_bytes(), pdf.name).pages]
-    estimate = estimate_review(
-        make_document(*pages), rubric, settings.model_copy(update={"document_token_budget": 100})
-    )
+    estimate = estimate_review(make_document(*pages), rubric, settings.updated(grading={"document_token_budget": 100}))
     assert estimate.usage.calls == 2
     assert estimate.usage.cache_read_input_tokens == 0 and estimate.usage.cache_creation_input_tokens > 0
 
 
 def test_an_unpriced_model_has_no_cost_but_still_tokens(rubric, settings):
-    estimate = estimate_review(make_document(*PAGES), rubric, settings.model_copy(update={"model": "claude-new"}))
+    estimate = estimate_review(make_document(*PAGES), rubric, settings.with_model("claude-new"))
     assert estimate.cost_usd is None and estimate.batch_cost_usd is None and estimate.usage.output_tokens > 0
 
 

@@ -220,7 +220,7 @@ def test_eval_of_the_claude_backend_scores_its_answers_and_reports_tokens_and_co
     backend = AnthropicBackend(settings, client=fake.client())
     report, predictions = evaluate(load_contractnli(contractnli_file(tmp_path)), backend, show_progress=False)
 
-    assert report.backend == "anthropic" and not report.offline and report.model == settings.model
+    assert report.backend == "anthropic" and not report.offline and report.model == settings.anthropic.model
     graded = {p.criterion_id: p.predicted_grade for p in predictions}
     assert graded == {"no_reverse_engineering": M, "only_technical_information": M, "no_solicitation": X}
     assert report.metrics.accuracy == pytest.approx(2 / 3, abs=1e-4)
@@ -394,7 +394,7 @@ class InterruptedBatchAPI(FakeBatchAPI):
 
 def test_eval_through_a_message_batch_bills_half_and_resumes_the_same_batch(tmp_path, settings):
     api = InterruptedBatchAPI()
-    backend = api.backend(settings.model_copy(update={"batch_poll_seconds": 0.01}))
+    backend = api.backend(settings.updated(jobs={"batch_poll_seconds": 0.01}))
     labelled = load_contractnli(contractnli_file(tmp_path))
     state_dir = tmp_path / "batches"
 

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from reviewer.config import Settings
+from reviewer.config import IngestSettings, JobSettings, Settings, StorageSettings
 from reviewer.grading.base import create_backend
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
@@ -11,9 +11,11 @@ from reviewer.store import FileStore, JobStore, make_engine
 
 def runner_for(tmp_path, workers: int) -> JobRunner:
     settings = Settings(
-        _env_file=None, data_dir=tmp_path, job_poll_seconds=60, api_worker_concurrency=workers, extraction_processes=1
+        storage=StorageSettings(data_dir=tmp_path),
+        jobs=JobSettings(poll_seconds=60, workers=workers),
+        ingest=IngestSettings(processes=1),
     )
-    store = JobStore(make_engine(settings.resolved_database_url))
+    store = JobStore(make_engine(settings.storage.resolved_database_url))
     return JobRunner(store, FileStore(tmp_path / "uploads"), settings, RubricCatalog(), create_backend)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from reviewer.config import Settings
+from reviewer.config import ApiSettings, JobSettings, Settings, SlackSettings, StorageSettings
 from reviewer.grading.base import create_backend
 from reviewer.queue.services import Services
 from reviewer.server import create_server as create_app
@@ -87,14 +87,10 @@ def slack():
 
 def app_client(tmp_path, slack, factory=create_backend, run_workers=True, **overrides) -> TestClient:
     settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        api_keys=["api-key-0123456789abcdef"],
-        job_poll_seconds=0.05,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_base_url=f"{slack.url}/api/",
-        public_base_url="https://reviewer.example.com",
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        api=ApiSettings(keys=["api-key-0123456789abcdef"], public_base_url="https://reviewer.example.com"),
+        jobs=JobSettings(poll_seconds=0.05),
+        slack=SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_base_url=f"{slack.url}/api/"),
         **overrides,
     )
     return TestClient(create_app(settings, backend_factory=factory, run_workers=run_workers))
@@ -206,12 +202,9 @@ def test_the_summary_notifier_stops_even_when_woken_at_that_moment(tmp_path, sla
     # as for the review workers (tests/test_jobs.py): a wake-up in the instant of stopping must not
     # swallow the stop
     settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path,
-        job_poll_seconds=60,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_base_url=f"{slack.url}/api/",
+        storage=StorageSettings(data_dir=tmp_path),
+        jobs=JobSettings(poll_seconds=60),
+        slack=SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_base_url=f"{slack.url}/api/"),
     )
     services = Services.open(settings)
 

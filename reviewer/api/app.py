@@ -18,7 +18,7 @@ from reviewer import __version__
 from reviewer.api.deps import require_api_key
 from reviewer.api.errors import error_body, install_error_handlers
 from reviewer.api.routes import batches, health, reviews, rubrics
-from reviewer.config import Settings
+from reviewer.config import Settings, locate_env_file
 from reviewer.grading.base import create_backend
 from reviewer.logs import configure_logging
 from reviewer.queue.runner import BackendFactory
@@ -50,8 +50,8 @@ def create_app(
 ) -> FastAPI:
     """`allow_anonymous` (reviewer serve --no-auth) lets requests without a key through when no keys are
     configured; it is an argument, never a setting, so no environment or .env file can open a server."""
-    settings = settings or Settings()
-    configure_logging(settings.log_format)
+    settings = settings or Settings.load(locate_env_file())
+    configure_logging(settings.api.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

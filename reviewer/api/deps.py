@@ -53,13 +53,13 @@ def presented_key(request: Request) -> str | None:
 
 
 def require_api_key(request: Request, settings: SettingsDep) -> None:
-    if not settings.api_keys and request.app.state.allow_anonymous:
+    if not settings.api.keys and request.app.state.allow_anonymous:
         return
     key = presented_key(request)
     if not key:
         raise ApiError(401, "unauthorized", "an API key is required: send 'Authorization: Bearer <key>'")
     matched = False
-    for allowed in settings.api_keys:  # compare against every key, in constant time, without stopping early
+    for allowed in settings.api.keys:  # compare against every key, in constant time, without stopping early
         matched |= hmac.compare_digest(key.encode(), allowed.get_secret_value().encode())
     if not matched:
         raise ApiError(401, "unauthorized", "the API key is not valid")

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from reviewer import __version__
 from reviewer.cli import bulk, evaluate, info, review, serve
@@ -29,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviewer", description="Review vendor proposals against a rubric.")
     parser.add_argument("--version", action="version", version=f"reviewer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="read settings from this .env file (default: $REVIEWER_ENV_FILE, else ~/.config/reviewer/.env)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     review.add_parser(sub)
     evaluate.add_parsers(sub)
@@ -45,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from reviewer.errors import BadInputError, ReviewerError
 
     try:
-        return COMMANDS[args.command](args, Context())
+        return COMMANDS[args.command](args, Context(args.env_file))
     except BadInputError as exc:
         note(f"error: {exc.message}")
         return EXIT_BAD_INPUT

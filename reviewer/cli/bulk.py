@@ -61,7 +61,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
     if args.concurrency < 1:
         raise BadInputError("--concurrency must be at least 1", code="bad_option")
-    settings = context.model_settings(args).model_copy(update={"api_worker_concurrency": args.concurrency})
+    settings = context.model_settings(args)
+    settings = settings.updated(jobs={"workers": args.concurrency})
     catalog, rubric_name = RubricCatalog.from_settings(settings).for_reference(args.rubric)
     rubric = catalog.load(rubric_name)
     sources = collect_sources(args.paths)

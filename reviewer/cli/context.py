@@ -7,6 +7,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reviewer.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -19,6 +21,23 @@ def note(message: str) -> None:
 class Context:
     """Settings are read once, when a command first needs them, and passed on from here."""
 
+    def __init__(self, env_file: "Path | None" = None) -> None:
+        self.requested_env_file = env_file
+
+    @cached_property
+    def env_file(self) -> "Path | None":
+        """The .env file this run reads (--env-file, $REVIEWER_ENV_FILE, or the config directory's)."""
+        from reviewer.config import locate_env_file
+        from reviewer.errors import BadInputError
+
+        try:
+            found = locate_env_file(self.requested_env_file)
+        except FileNotFoundError as exc:
+            raise BadInputError(str(exc), code="missing_env_file") from None
+        if found is not None:
+            note(f"settings read from {found}")
+        return found
+
     @cached_property
     def settings(self) -> "Settings":
         from pydantic import ValidationError
@@ -28,7 +47,7 @@ class Context:
         from reviewer.errors import BadInputError
 
         try:
-            return Settings()
+            return Settings.load(self.env_file)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise BadInputError(f"invalid setting: {problems}", code="invalid_settings") from None
@@ -38,7 +57,7 @@ class Context:
     def model_settings(self, args: argparse.Namespace) -> "Settings":
         """The settings with the command's --model, if it gave one."""
         model = getattr(args, "model", None)
-        return self.settings.model_copy(update={"model": model}) if model else self.settings
+        return self.settings.with_model(model)
 
     def backend_name(self, args: argparse.Namespace) -> str:
         """The backend the command runs: --backend, else the setting (auto: anthropic with a key)."""
@@ -46,7 +65,7 @@ class Context:
 
         settings = self.settings
         name = resolve_backend_name(args.backend, settings)
-        if args.backend is None and settings.backend == "auto" and name == "offline":
+        if args.backend is None and settings.grading.backend == "auto" and name == "offline":
             note("no ANTHROPIC_API_KEY set, using the offline grader (no language model)")
         return name
 

@@ -107,7 +107,7 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
         raise BadInputError("--batch-api needs the anthropic backend", code="bad_option")
     for labelled in labelled_sets:
         if args.batch_api:
-            state_dir = context.settings.data_dir / "batches"
+            state_dir = context.settings.storage.data_dir / "batches"
             report, predictions = evaluate_in_batch(
                 labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress
             )

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         backend = context.backend(args)
         document = reading.result()
     review = asyncio.run(review_document(document, rubric, backend))
-    emit(render(review, args.format, settings.public_base_url), args.output)
+    emit(render(review, args.format, settings.api.public_base_url), args.output)
     if review.error_count:
         note(f"{review.error_count} criteria could not be graded; see their errors in the report")
         return EXIT_FAILED

@@ -36,16 +36,39 @@ def _check_listen_options(args: argparse.Namespace) -> None:
 def _uvicorn_logging(settings) -> dict:
     from reviewer.logs import uvicorn_log_config
 
-    config = uvicorn_log_config(settings.log_format)
+    config = uvicorn_log_config(settings.api.log_format)
     return {} if config is None else {"log_config": config}
+
+
+def _options() -> dict:
+    return json.loads(os.environ.get(SERVE_OPTIONS_VARIABLE) or "{}")
+
+
+def _settings_from_command_line():
+    from pathlib import Path
+
+    from reviewer.config import Settings
+
+    env_file = _options().get("env_file")
+    return Settings.load(Path(env_file) if env_file else None)
 
 
 def create_server_from_command_line():
     """uvicorn's factory in each worker: the settings read afresh there, the command line's choices applied."""
     from reviewer.server import create_server
 
-    options = json.loads(os.environ.get(SERVE_OPTIONS_VARIABLE) or "{}")
-    return create_server(allow_anonymous=bool(options.get("allow_anonymous")))
+    return create_server(_settings_from_command_line(), allow_anonymous=bool(_options().get("allow_anonymous")))
+
+
+def create_slack_server_from_command_line():
+    from reviewer.server import create_slack_server
+
+    return create_slack_server(_settings_from_command_line())
+
+
+def _pass_options(context: Context, **options: object) -> None:
+    env_file = context.env_file
+    os.environ[SERVE_OPTIONS_VARIABLE] = json.dumps({**options, "env_file": str(env_file) if env_file else None})
 
 
 def run_serve(args: argparse.Namespace, context: Context) -> int:
@@ -55,17 +78,17 @@ def run_serve(args: argparse.Namespace, context: Context) -> int:
 
     _check_listen_options(args)
     settings = context.settings
-    if not settings.api_keys and not args.no_auth:
+    if not settings.api.keys and not args.no_auth:
         raise BadInputError(
             "no API keys: set REVIEWER_API_KEYS (comma-separated, 16+ characters each) or pass --no-auth",
             code="missing_api_keys",
         )
-    if args.no_auth and settings.api_keys:
+    if args.no_auth and settings.api.keys:
         note("--no-auth ignored: API keys are set, so every request needs one")
     elif args.no_auth:
         note("WARNING: the API accepts requests without a key (--no-auth)")
     logging.getLogger("reviewer").setLevel(logging.INFO)
-    os.environ[SERVE_OPTIONS_VARIABLE] = json.dumps({"allow_anonymous": bool(args.no_auth)})
+    _pass_options(context, allow_anonymous=bool(args.no_auth))
     uvicorn.run(
         "reviewer.cli.serve:create_server_from_command_line",
         factory=True,
@@ -85,12 +108,13 @@ def run_slack(args: argparse.Namespace, context: Context) -> int:
 
     _check_listen_options(args)
     settings = context.settings
-    if not settings.slack_enabled:
+    if not settings.slack.enabled:
         raise BadInputError(
             "the Slack bot needs REVIEWER_SLACK_BOT_TOKEN and REVIEWER_SLACK_SIGNING_SECRET", code="missing_slack"
         )
+    _pass_options(context)
     uvicorn.run(
-        "reviewer.server:create_slack_server",
+        "reviewer.cli.serve:create_slack_server_from_command_line",
         factory=True,
         host=args.host,
         port=args.port,

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from reviewer.citations import QuoteLocator
-from reviewer.config import IngestLimits
+from reviewer.config import IngestSettings
 from reviewer.documents import HEADER_SEARCH_BYTES, PDF_MAGIC, Document, read_pdf
 from reviewer.errors import BadInputError
 from reviewer.review import Grade
@@ -135,7 +135,7 @@ class SamplesSet(LabelledSet):
                     f"{path}: cannot read the labelled PDF ({exc.strerror})", code="bad_dataset"
                 ) from None
             try:
-                document = read_pdf(data, name, limits=IngestLimits())
+                document = read_pdf(data, name, limits=IngestSettings())
             except BadInputError as exc:
                 raise BadInputError(f"{path}: {exc.message}", code="bad_dataset") from None
             locator = QuoteLocator(document)

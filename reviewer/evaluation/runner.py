@@ -193,7 +193,7 @@ def evaluate_in_batch(
             backend,
             prepared,
             rubric,
-            poll_seconds=backend.settings.batch_poll_seconds,
+            poll_seconds=backend.settings.jobs.batch_poll_seconds,
             on_progress=lambda p: progress.note(p.summary()),
             state_file=state_file,
             state={"dataset": labelled.name},

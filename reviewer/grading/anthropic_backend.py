@@ -95,13 +95,13 @@ def usage_of(message: anthropic.types.Message) -> Usage:
 
 
 def estimate_cost(usage: Usage, model: str, settings: Settings) -> float | None:
-    price = settings.prices.get(model)
+    price = settings.anthropic.prices.get(model)
     if price is None:
         return None
     billed_input = (
         usage.input_tokens
-        + settings.cache_write_multiplier * usage.cache_creation_input_tokens
-        + settings.cache_read_multiplier * usage.cache_read_input_tokens
+        + settings.anthropic.cache_write_multiplier * usage.cache_creation_input_tokens
+        + settings.anthropic.cache_read_multiplier * usage.cache_read_input_tokens
     )
     return round((billed_input * price.input + usage.output_tokens * price.output) / 1_000_000, 6)
 
@@ -143,7 +143,7 @@ class AnthropicBackend:
 
     def __init__(self, settings: Settings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
-        self.model = settings.model
+        self.model = settings.anthropic.model
         self._client = client
 
     @property
@@ -156,7 +156,7 @@ class AnthropicBackend:
         """One Messages API request per group of criteria, and any warnings about what was sent."""
         system = render_system(rubric)
         schema = answer_schema(rubric)
-        groups = split_into_groups(rubric.criteria, self.settings.criteria_per_call)
+        groups = split_into_groups(rubric.criteria, self.settings.grading.criteria_per_call)
         warnings: list[ReviewWarning] = []
         prompts = self._document_prompts(document, groups, warnings)
         requests = []
@@ -164,7 +164,7 @@ class AnthropicBackend:
             task = f"{note}\n\n{render_task(group)}" if note else render_task(group)
             body = {
                 "model": self.model,
-                "max_tokens": self.settings.max_output_tokens,
+                "max_tokens": self.settings.anthropic.max_output_tokens,
                 "system": system,
                 "messages": [
                     {
@@ -183,7 +183,7 @@ class AnthropicBackend:
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
         # rendering the document (and, past the budget, indexing its passages) is CPU work: off the loop
         requests, warnings = await asyncio.to_thread(self.build_requests, document, rubric)
-        limit = asyncio.Semaphore(self.settings.concurrency)
+        limit = asyncio.Semaphore(self.settings.grading.concurrency)
 
         async def run(request: GroupRequest) -> GroupOutcome:
             async with limit:
@@ -234,21 +234,21 @@ class AnthropicBackend:
         all groups when it fits the token budget; otherwise each group's own excerpts."""
         whole = render_document(document)
         whole_tokens = estimate_tokens(whole)
-        if whole_tokens <= self.settings.document_token_budget:
+        if whole_tokens <= self.settings.grading.document_token_budget:
             return [(whole, "")] * len(groups)
         passages, index = index_document(document)
         note = load_template(GRADING_PROMPT, "excerpts").substitute(document_tokens=f"{whole_tokens:,}")
         prompts = []
         for group in groups:
-            selected = select_passages(group, passages, index, self.settings.excerpt_passages_per_criterion)
+            selected = select_passages(group, passages, index, self.settings.grading.excerpt_passages_per_criterion)
             prompts.append((render_excerpts(document, selected, passages), note))
         sent = sum(estimate_tokens(block) for block, _ in prompts)
         warnings.append(
             ReviewWarning(
                 code="excerpts_only",
                 message=f"the document (~{whole_tokens:,} tokens) exceeds the budget of "
-                f"{self.settings.document_token_budget:,}; the model saw only the passages most relevant to each "
-                f"criterion (~{sent:,} tokens in all). A criterion addressed elsewhere may be graded missing.",
+                f"{self.settings.grading.document_token_budget:,}; the model saw only the passages most relevant "
+                f"to each criterion (~{sent:,} tokens in all). A criterion addressed elsewhere may be graded missing.",
             )
         )
         return prompts
@@ -260,7 +260,7 @@ class AnthropicBackend:
         usage = Usage()
         try:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.settings.answer_attempts),
+                stop=stop_after_attempt(self.settings.grading.answer_attempts),
                 retry=retry_if_exception_type(InvalidAnswer),
                 wait=wait_fixed(0),
                 reraise=False,
@@ -282,7 +282,7 @@ class AnthropicBackend:
         except RetryError as exc:
             reason = str(exc.last_attempt.exception())
             return GroupOutcome(
-                usage=usage, failure=f"no valid answer after {self.settings.answer_attempts} attempts: {reason}"
+                usage=usage, failure=f"no valid answer after {self.settings.grading.answer_attempts} attempts: {reason}"
             )
         except anthropic.AuthenticationError:
             raise ConfigurationError(
@@ -306,12 +306,12 @@ def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
     if not settings.has_api_key:
         raise ConfigurationError(MISSING_KEY_MESSAGE, code="missing_api_key")
     options: dict[str, Any] = {
-        "api_key": settings.anthropic_api_key.get_secret_value(),
-        "max_retries": settings.sdk_max_retries,
-        "timeout": settings.request_timeout_seconds,
+        "api_key": settings.anthropic.api_key.get_secret_value(),
+        "max_retries": settings.anthropic.sdk_max_retries,
+        "timeout": settings.anthropic.request_timeout_seconds,
     }
-    if settings.anthropic_base_url:
-        options["base_url"] = settings.anthropic_base_url
+    if settings.anthropic.base_url:
+        options["base_url"] = settings.anthropic.base_url
     return anthropic.AsyncAnthropic(**options)
 
 

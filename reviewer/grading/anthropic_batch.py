@@ -126,7 +126,7 @@ async def grade_in_batch(
         outcomes[entry.custom_id] = GroupOutcome(answer=answer, usage=usage)
 
     retry_ids = [cid for cid in index if cid not in outcomes or outcomes[cid].answer is None]
-    limit = asyncio.Semaphore(backend.settings.concurrency)
+    limit = asyncio.Semaphore(backend.settings.grading.concurrency)
 
     async def again(cid: str) -> None:
         d, g = index[cid]

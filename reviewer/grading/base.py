@@ -74,7 +74,7 @@ def backend_names() -> list[str]:
 
 
 def resolve_backend_name(requested: str | None, settings: Settings) -> str:
-    name = requested or settings.backend
+    name = requested or settings.grading.backend
     if name == "auto":
         return "anthropic" if settings.has_api_key else "offline"
     return name

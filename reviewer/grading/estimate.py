@@ -45,8 +45,8 @@ class CostEstimate(BaseModel):
 
 
 def empty_estimate(settings: Settings) -> CostEstimate:
-    cost = 0.0 if settings.model in settings.prices else None
-    return CostEstimate(model=settings.model, documents=0, usage=Usage(), cost_usd=cost, batch_cost_usd=cost)
+    cost = 0.0 if settings.anthropic.model in settings.anthropic.prices else None
+    return CostEstimate(model=settings.anthropic.model, documents=0, usage=Usage(), cost_usd=cost, batch_cost_usd=cost)
 
 
 def estimate_review(document: Document, rubric: Rubric, settings: Settings) -> CostEstimate:
@@ -68,10 +68,10 @@ def estimate_review(document: Document, rubric: Rubric, settings: Settings) -> C
             cache_creation_input_tokens=prefix_tokens if first_use else 0,
             cache_read_input_tokens=0 if first_use else prefix_tokens,
         )
-    cost = estimate_cost(usage, settings.model, settings)
+    cost = estimate_cost(usage, settings.anthropic.model, settings)
     usage = usage.model_copy(update={"estimated_cost_usd": cost or 0.0})
     return CostEstimate(
-        model=settings.model,
+        model=settings.anthropic.model,
         documents=1,
         usage=usage,
         cost_usd=cost,

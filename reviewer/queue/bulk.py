@@ -47,8 +47,8 @@ async def run_bulk(
     batch_api: bool = False,
 ) -> BulkResult:
     vendors = vendors or {}
-    store = JobStore(make_engine(settings.resolved_database_url))
-    runner = JobRunner(store, FileStore(settings.data_dir / "uploads"), settings, catalog, backend_factory)
+    store = JobStore(make_engine(settings.storage.resolved_database_url))
+    runner = JobRunner(store, FileStore(settings.storage.data_dir / "uploads"), settings, catalog, backend_factory)
     intake = Intake(runner)
     target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name)
 

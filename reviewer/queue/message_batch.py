@@ -28,7 +28,7 @@ class MessageBatchSupplier:
             raise BadInputError("--batch-api works with the anthropic backend only", code="bad_option")
         ids = sorted(item.job.id for item in jobs)
         digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
-        state_file = self.settings.data_dir / "batches" / f"{digest}.json"
+        state_file = self.settings.storage.data_dir / "batches" / f"{digest}.json"
         self.state_files.append(state_file)
         requests = [prepare(backend, item.job.id, item.document, item.rubric) for item in jobs]
 
@@ -40,7 +40,7 @@ class MessageBatchSupplier:
             backend,
             requests,
             jobs[0].rubric,
-            poll_seconds=self.settings.batch_poll_seconds,
+            poll_seconds=self.settings.jobs.batch_poll_seconds,
             on_progress=report,
             state_file=state_file,
             state={"jobs": ids},

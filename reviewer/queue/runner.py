@@ -84,7 +84,7 @@ class JobRunner:
         catalog: RubricCatalog,
         backend_factory: BackendFactory = create_backend,
     ) -> None:
-        self.extractor = ExtractorPool(settings.extraction_processes, settings.ingest)
+        self.extractor = ExtractorPool(settings.ingest.processes, settings.ingest)
         self.store = store
         self.files = files
         self.settings = settings
@@ -101,11 +101,11 @@ class JobRunner:
         self._wake.set()
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+        await asyncio.to_thread(self.store.fail_exhausted, self.settings.jobs.max_attempts)
         await self.extractor.start()
         self._tasks = [
             asyncio.create_task(self._worker(f"{self.process_id}/{n}"), name=f"review-worker-{n}")
-            for n in range(self.settings.api_worker_concurrency)
+            for n in range(self.settings.jobs.workers)
         ]
         log.info("started %d review workers as %s", len(self._tasks), self.process_id)
 
@@ -121,20 +121,20 @@ class JobRunner:
             self._wake.clear()  # before claiming, so a job queued meanwhile wakes us at once
             try:
                 job = await asyncio.to_thread(
-                    self.store.claim, worker_id, self.settings.job_lease_seconds, self.settings.job_max_attempts
+                    self.store.claim, worker_id, self.settings.jobs.lease_seconds, self.settings.jobs.max_attempts
                 )
                 if job is None:
                     try:
-                        async with asyncio.timeout(self.settings.job_poll_seconds):
+                        async with asyncio.timeout(self.settings.jobs.poll_seconds):
                             await self._wake.wait()
                     except TimeoutError:
-                        await asyncio.to_thread(self.store.fail_exhausted, self.settings.job_max_attempts)
+                        await asyncio.to_thread(self.store.fail_exhausted, self.settings.jobs.max_attempts)
                     continue
             except asyncio.CancelledError:
                 raise
             except Exception:  # the store may be briefly unreachable; the worker must outlive that
                 log.exception("the job store failed; retrying")
-                await asyncio.sleep(self.settings.job_poll_seconds)
+                await asyncio.sleep(self.settings.jobs.poll_seconds)
                 continue
             heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
             try:
@@ -149,18 +149,16 @@ class JobRunner:
 
     async def _keep_lease(self, job_id: str, worker_id: str) -> None:
         while True:
-            await asyncio.sleep(self.settings.job_lease_seconds / 3)
-            await asyncio.to_thread(self.store.heartbeat, job_id, worker_id, self.settings.job_lease_seconds)
+            await asyncio.sleep(self.settings.jobs.lease_seconds / 3)
+            await asyncio.to_thread(self.store.heartbeat, job_id, worker_id, self.settings.jobs.lease_seconds)
 
     def backend_for(self, name: str, model: str | None = None) -> GradingBackend:
         """The backend a job names (created once per name and model). Raises the backend's own
         configuration errors, so the API can refuse a job that could not run."""
-        model = self.settings.model if model in (None, NO_MODEL) else model
+        model = self.settings.anthropic.model if model in (None, NO_MODEL) else model
         key = (name, model)
         if key not in self._backends:
-            settings = (
-                self.settings if model == self.settings.model else self.settings.model_copy(update={"model": model})
-            )
+            settings = self.settings.with_model(model)
             self._backends[key] = self.backend_factory(name, settings)
         return self._backends[key]
 
@@ -227,7 +225,7 @@ class JobRunner:
         Batch for all of them). The jobs are claimed, and their leases kept, for the whole run; each
         answer then goes through the same verification, scoring and recording as a worker's."""
         worker_id = f"{self.process_id}/supplied"
-        lease = self.settings.job_lease_seconds
+        lease = self.settings.jobs.lease_seconds
         claimed = [j for i in job_ids if (j := await asyncio.to_thread(self.store.claim_job, i, worker_id, lease))]
         if not claimed:
             return

@@ -23,8 +23,8 @@ class Services:
 
     @classmethod
     def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
-        store = JobStore(make_engine(settings.resolved_database_url))
-        files = FileStore(settings.data_dir / "uploads")
+        store = JobStore(make_engine(settings.storage.resolved_database_url))
+        files = FileStore(settings.storage.data_dir / "uploads")
         catalog = RubricCatalog.from_settings(settings)
         runner = JobRunner(store, files, settings, catalog, backend_factory)
         return cls(settings, store, files, catalog, runner, Intake(runner))

@@ -1,10 +1,11 @@
 """The vendor comparison as CSV, XLSX, self-contained HTML and Markdown: pure functions of a Comparison."""
 
-import csv
 import io
 from html import escape
 
 from reviewer.comparison import Comparison, VendorRow
+from reviewer.render.cells import append_xlsx_row, to_csv_text
+from reviewer.render.escape import markdown_text
 
 GRADE_SYMBOL = {"met": "met", "partial": "partial", "missing": "missing", "red_flag": "RED FLAG", None: "error"}
 GRADE_COLOUR = {"met": "C6EFCE", "partial": "FFEB9C", "missing": "E7E6E6", "red_flag": "FFC7CE", None: "BFBFBF"}
@@ -61,16 +62,11 @@ def matrix_rows(c: Comparison) -> list[list[str]]:
 
 
 def to_csv(c: Comparison) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(matrix_header(c))
-    writer.writerows(matrix_rows(c))
-    return out.getvalue()
+    return to_csv_text(matrix_header(c), matrix_rows(c))
 
 
 def to_markdown(c: Comparison) -> str:
-    def cell(text: str) -> str:
-        return " ".join(str(text).split()).replace("|", "\\|")
+    cell = markdown_text
 
     lines = [
         f"# Vendor comparison: {cell(c.rubric_title)}",
@@ -150,9 +146,9 @@ def to_xlsx(c: Comparison) -> bytes:
     book = Workbook()
     matrix = book.active
     matrix.title = "Comparison"
-    matrix.append(matrix_header(c))
+    append_xlsx_row(matrix, matrix_header(c))
     for row, values in zip(c.rows, matrix_rows(c), strict=True):
-        matrix.append(values)
+        append_xlsx_row(matrix, values)
         for j, col in enumerate(c.criteria):
             if row.status == "done":
                 grade = row.grades.get(col.id)
@@ -167,9 +163,12 @@ def to_xlsx(c: Comparison) -> bytes:
         matrix.column_dimensions[get_column_letter(j)].width = 14 if j > 2 else 22
 
     details = book.create_sheet("Findings")
-    details.append(["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"])
+    append_xlsx_row(
+        details, ["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"]
+    )
     for f in c.findings:
-        details.append(
+        append_xlsx_row(
+            details,
             [
                 f.vendor,
                 f.criterion,
@@ -180,7 +179,7 @@ def to_xlsx(c: Comparison) -> bytes:
                 f.rationale,
                 f.question,
                 ", ".join(f.flags),
-            ]
+            ],
         )
     for cell in details[1]:
         cell.font = Font(bold=True)

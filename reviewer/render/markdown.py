@@ -1,6 +1,7 @@
 """The Markdown report a procurement lead reads: summary, then each criterion with its evidence, then
 the questions to send back to the vendor."""
 
+from reviewer.render.escape import markdown_text as _cell
 from reviewer.review import Finding, FindingFlag, Grade, Review
 
 GRADE_LABELS = {
@@ -24,10 +25,6 @@ FLAG_LABELS = {
 }
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def grade_label(finding: Finding) -> str:
     return GRADE_LABELS[finding.grade] if finding.grade else "⛔ error"
 
@@ -45,7 +42,7 @@ def _quote_lines(finding: Finding) -> list[str]:
             where = f"p. {c.page}" + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
             lines.append(f"> “{quote}” — {where}, verified")
         else:
-            lines.append(f"> ~~“{quote}”~~ — not accepted as evidence: {c.note or 'not verified'}")
+            lines.append(f"> ~~“{quote}”~~ — not accepted as evidence: {_cell(c.note) or 'not verified'}")
         lines.append(">")
     return lines[:-1] if lines else []
 
@@ -64,7 +61,7 @@ def render_markdown(review: Review) -> str:
     out += [
         f"- **Document:** {_cell(review.document.file_name)} ({review.document.pages} pages, "
         f"sha256 `{review.document.sha256[:12]}…`)",
-        f"- **Rubric:** {_cell(review.rubric.title)} (`{review.rubric.id}` v{review.rubric.version})",
+        f"- **Rubric:** {_cell(review.rubric.title)} (`{review.rubric.id}` v{_cell(review.rubric.version)})",
         f"- **Overall score:** {score}" + ("" if review.score_complete else " (incomplete)"),
         f"- **Verdict:** {VERDICT_LABELS[review.verdict.value]}",
         f"- **Red flags:** {review.red_flag_count} · **Unsupported findings:** {review.unsupported_count}"
@@ -73,7 +70,7 @@ def render_markdown(review: Review) -> str:
     ]
     if review.warnings:
         out += ["## Warnings", ""]
-        out += [f"- **{w.code}**: {w.message}" for w in review.warnings]
+        out += [f"- **{_cell(w.code)}**: {_cell(w.message)}" for w in review.warnings]
         out.append("")
 
     out += [

@@ -4,6 +4,7 @@
 from pydantic import BaseModel
 
 from reviewer.comparison import Comparison
+from reviewer.render.escape import slack_text as _escape
 from reviewer.render.markdown import VERDICT_LABELS
 from reviewer.review import Finding, Grade, Review
 
@@ -27,8 +28,51 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# What a person is told when a review fails, by error code: our words, never a library's message
+# (pypdf, for one, quotes bytes of the file in its exceptions).
+FAILURE_REASONS = {
+    "empty_file": "the file is empty",
+    "too_large": "the file is larger than the service accepts",
+    "not_pdf": "the file is not a PDF",
+    "encrypted": "the PDF is password-protected, and I can't open protected PDFs from Slack",
+    "wrong_password": "the PDF is password-protected, and I can't open protected PDFs from Slack",
+    "no_pages": "the PDF has no pages",
+    "too_many_pages": "the PDF has more pages than the service reviews",
+    "too_much_text": "the PDF holds more text than the service reviews",
+    "resource_limit": "reading the PDF needed more memory than allowed (it may be hostile)",
+    "extraction_timeout": "reading the PDF took too long and was stopped (it may be hostile)",
+    "malformed": "the PDF is damaged or malformed, so its text could not be read",
+    "no_text": "the PDF has no text layer (it looks scanned): run OCR on it and share the result",
+    "unreadable_file": "the file could not be read",
+    "worker_died": "the review was interrupted; share the file again to retry",
+    "no_answer": "the language model returned no answer for it",
+    "internal_error": "an internal error stopped it; the team has the logs",
+}
+
+
+def failure_reason(code: str | None) -> str:
+    """Why a review failed, in words fit for a channel; an unknown code is named, not explained."""
+    if code in FAILURE_REASONS:
+        return FAILURE_REASONS[code]
+    return f"the review failed (`{_escape(code or 'unknown')}`)"
+
+
+def failure_text(file_name: str, code: str | None) -> str:
+    return f"The review of *{_escape(file_name)}* failed: {failure_reason(code)}."
+
+
+def _row_failure(error: str | None) -> str:
+    """A comparison row's error is "code: message" from the store, or a sentence of ours without a code."""
+    code, sep, _ = (error or "").partition(":")
+    return failure_reason(code) if sep or code in FAILURE_REASONS else _escape(error or "no review")
+
+
+def _clip_escaped(text: str, limit: int) -> str:
+    """Clipped before escaping (so no entity is cut in two), short enough once escaped."""
+    clipped = _clip(text, limit)
+    while len(escaped := _escape(clipped)) > limit:
+        clipped = _clip(clipped, len(clipped) - 1)
+    return escaped
 
 
 def _section(text: str) -> dict:
@@ -65,7 +109,10 @@ def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list
     title = review.vendor_name or review.document.file_name
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(f"Proposal review: {title}", MAX_HEADER)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip_escaped(f"Proposal review: {title}", MAX_HEADER)},
+        },
         _section(
             f"*Score* {score}{'' if review.score_complete else ' (incomplete)'}  ·  "
             f"*Verdict* {VERDICT_LABELS[review.verdict.value]}  ·  *Red flags* {review.red_flag_count}  ·  "
@@ -128,7 +175,8 @@ def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list
 def summary_text(review: Review) -> str:
     """The plain-text fallback Slack shows in notifications."""
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
-    return f"Review of {review.vendor_name or review.document.file_name}: {score}, {review.red_flag_count} red flags"
+    name = _escape(review.vendor_name or review.document.file_name)
+    return f"Review of {name}: {score}, {review.red_flag_count} red flags"
 
 
 class ReviewListItem(BaseModel):
@@ -147,7 +195,7 @@ def list_blocks(items: list[ReviewListItem]) -> list[dict]:
     for item in items:
         lines.append(
             f"`{item.id[:8]}` {_escape(item.name)} · {item.status}"
-            + (f" · {item.error_code}" if item.error_code else "")
+            + (f" · {_escape(item.error_code)}" if item.error_code else "")
         )
     return _packed(lines, "Recent reviews")
 
@@ -157,7 +205,7 @@ def comparison_blocks(comparison: Comparison) -> list[dict]:
     lines = ["Criteria: " + ", ".join(f"`{i + 1}` {_escape(c.title)}" for i, c in enumerate(comparison.criteria))]
     for row in comparison.rows:
         if row.status != "done":
-            lines.append(f"— *{_escape(row.vendor)}*: no review ({_escape(row.error or '')})")
+            lines.append(f"— *{_escape(row.vendor)}*: no review ({_row_failure(row.error)})")
             continue
         rank = f"{row.rank}{'=' if row.tied else ''}"
         grades = " ".join(EMOJI[row.grades.get(c.id)] for c in comparison.criteria)

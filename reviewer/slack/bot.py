@@ -17,9 +17,12 @@ from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.results import entry_of, is_finished, review_of
 from reviewer.queue.services import Services
+from reviewer.render.escape import slack_text
 from reviewer.render.slack import (
     ReviewListItem,
     comparison_blocks,
+    failure_reason,
+    failure_text,
     help_blocks,
     list_blocks,
     summary_blocks,
@@ -40,11 +43,11 @@ class SlackBot:
             services.catalog,
         )
         settings = self.settings
-        token = settings.slack_bot_token.get_secret_value()
+        token = settings.slack.bot_token.get_secret_value()
         self.token = token
-        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_base_url)
+        self.client = AsyncWebClient(token=token, base_url=settings.slack.api_base_url)
         self.app = AsyncApp(  # the token reaches Bolt through the client
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            signing_secret=settings.slack.signing_secret.get_secret_value(),
             client=self.client,
             process_before_response=False,
         )
@@ -73,26 +76,27 @@ class SlackBot:
         try:
             info = (await self.client.files_info(file=file_id))["file"]
             name = info.get("name") or "proposal.pdf"
+            shown = slack_text(name)  # a file name is the sharer's text: it must not mention or link
             limit = self.settings.ingest.max_file_bytes
             if info.get("filetype") != "pdf" and info.get("mimetype") != "application/pdf":
-                await self.reply(channel, thread, f"I can only review PDF proposals; *{name}* is not a PDF.")
+                await self.reply(channel, thread, f"I can only review PDF proposals; *{shown}* is not a PDF.")
                 return
             if int(info.get("size") or 0) > limit:
                 await self.reply(
                     channel,
                     thread,
-                    f"*{name}* is {int(info['size']) / 1_048_576:.1f} MB; I review "
+                    f"*{shown}* is {int(info['size']) / 1_048_576:.1f} MB; I review "
                     f"files up to {limit / 1_048_576:.0f} MB.",
                 )
                 return
             data = await self.download(info["url_private_download"], limit)
             if data is None:
-                await self.reply(channel, thread, f"I couldn't download *{name}* from Slack, so I can't review it.")
+                await self.reply(channel, thread, f"I couldn't download *{shown}* from Slack, so I can't review it.")
                 return
             if PDF_MAGIC not in data[:1024]:
-                await self.reply(channel, thread, f"*{name}* does not look like a PDF inside, so I can't review it.")
+                await self.reply(channel, thread, f"*{shown}* does not look like a PDF inside, so I can't review it.")
                 return
-            target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack_rubric, None)
+            target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack.rubric, None)
             job, _ = await self.services.intake.enqueue(data, name, target)
             # The summary is posted by whichever process sees the job finish, even after a restart.
             await asyncio.to_thread(
@@ -101,10 +105,12 @@ class SlackBot:
             self.wake.set()
             if not is_finished(job):
                 await self.reply(
-                    channel, thread, f"Reviewing *{name}* against {target.rubric.title}; I'll post the summary here."
+                    channel,
+                    thread,
+                    f"Reviewing *{shown}* against {slack_text(target.rubric.title)}; I'll post the summary here.",
                 )
         except ReviewerError as exc:
-            await self.reply(channel, thread, f"I couldn't review this file: {exc.message}.")
+            await self.reply(channel, thread, f"I couldn't review this file: {failure_reason(exc.code)}.")
         except Exception:
             log.exception("reviewing a Slack file failed")
             await self.reply(channel, thread, "Something went wrong while reviewing this file; the team has the logs.")
@@ -112,7 +118,7 @@ class SlackBot:
     def _trusted(self, url: str) -> bool:
         """The bot token goes only to Slack's own file host (or the configured API host)."""
         parsed = urlparse(url)
-        api_host = urlparse(self.settings.slack_api_base_url).hostname
+        api_host = urlparse(self.settings.slack.api_base_url).hostname
         return (
             parsed.scheme in ("https", "http")
             and (parsed.hostname in {api_host, "files.slack.com"} or (parsed.hostname or "").endswith(".slack.com"))
@@ -157,7 +163,7 @@ class SlackBot:
                 log.exception("posting review outcomes to Slack failed; will retry")
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.job_poll_seconds):
+                async with asyncio.timeout(self.settings.jobs.poll_seconds):
                     await self.wake.wait()
 
     def start(self) -> None:
@@ -171,10 +177,10 @@ class SlackBot:
     async def post_outcome(self, channel: str, thread: str, job: JobRecord) -> None:
         if job.status is JobStatus.DONE and (review := review_of(job)) is not None:
             await self.reply(
-                channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.public_base_url)
+                channel, thread, summary_text(review), summary_blocks(review, job.id, self.settings.api.public_base_url)
             )
         else:
-            await self.reply(channel, thread, f"The review of *{job.file_name}* failed: {job.error_message}.")
+            await self.reply(channel, thread, failure_text(job.file_name, job.error_code))
 
     # --- /review ------------------------------------------------------------------------------------
 
@@ -199,12 +205,12 @@ class SlackBot:
 
     async def _find(self, prefix: str) -> JobRecord | str:
         if len(prefix) < 6:
-            return f"`{prefix}` is too short; give at least 6 characters of a review id."
+            return f"`{slack_text(prefix)}` is too short; give at least 6 characters of a review id."
         matches = await asyncio.to_thread(self.store.find_by_prefix, prefix.lower())
         if not matches:
-            return f"No review with an id starting `{prefix}`."
+            return f"No review with an id starting `{slack_text(prefix)}`."
         if len(matches) > 1:
-            return f"`{prefix}` matches several reviews; give more of the id."
+            return f"`{slack_text(prefix)}` matches several reviews; give more of the id."
         return matches[0]
 
     async def show(self, ack, prefix: str) -> None:
@@ -212,10 +218,12 @@ class SlackBot:
         if isinstance(job, str):
             await ack(text=job)
         elif job.status is JobStatus.DONE and (review := review_of(job)) is not None:
-            await ack(blocks=summary_blocks(review, job.id, self.settings.public_base_url), text=summary_text(review))
+            await ack(
+                blocks=summary_blocks(review, job.id, self.settings.api.public_base_url), text=summary_text(review)
+            )
         else:
-            reason = f": {job.error_message}" if job.error_message else ""
-            await ack(text=f"Review `{job.id[:8]}` of *{job.file_name}* is {job.status.value}{reason}.")
+            reason = f": {failure_reason(job.error_code)}" if job.error_code else ""
+            await ack(text=f"Review `{job.id[:8]}` of *{slack_text(job.file_name)}* is {job.status.value}{reason}.")
 
     async def compare(self, ack, prefixes: list[str]) -> None:
         if len(prefixes) < 2:
@@ -234,5 +242,5 @@ class SlackBot:
         if len(rubric_ids) > 1:
             await ack(text="These reviews use different rubrics and cannot be compared.")
             return
-        rubric = self.catalog.load(next(iter(rubric_ids)) if rubric_ids else self.settings.slack_rubric)
+        rubric = self.catalog.load(next(iter(rubric_ids)) if rubric_ids else self.settings.slack.rubric)
         await ack(blocks=comparison_blocks(build_comparison(entries, rubric)), text="Vendor comparison")

@@ -75,7 +75,7 @@ async def create_review(
         data, file.filename or "proposal.pdf", target, vendor_name=vendor_name, force=force
     )
     if wait:
-        job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.wait_timeout_seconds))
+        job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.api.wait_timeout_seconds))
     if job.status in FINISHED_STATUSES:
         return _finished_response(job, deduplicated=deduplicated)
     status = 200 if deduplicated else 202
