@@ -9,7 +9,7 @@ from reviewer.documents import Document
 from reviewer.grading.base import GradingBackend, RawFinding, RawGrading
 from reviewer.injection import find_injection_passages
 from reviewer.notices import ReviewWarning
-from reviewer.passages import Passage
+from reviewer.passages import Passage, split_passages
 from reviewer.review import (
     EVIDENCE_REQUIRED,
     Citation,
@@ -86,30 +86,40 @@ def _error_finding(criterion: Criterion, reason: str) -> Finding:
     )
 
 
-def _injection_warnings(
-    document: Document, raw: RawGrading, locator: QuoteLocator, detected: list[Passage]
-) -> list[ReviewWarning]:
-    pages = {p.page for p in detected}
+def _reported_passages(raw: RawGrading, locator: QuoteLocator, passages: list[Passage]) -> list[Passage]:
+    """What the model itself reported as trying to instruct it, where the quote is found in the document:
+    the quoted span and every passage it touches, treated like the passages detected here."""
+    reported: list[Passage] = []
     for report in raw.injection_reports:
         located = locator.locate(report.page, report.quote)
-        if located.verified:
-            pages.add(located.page)
+        if not located.verified:
+            continue
+        span = Passage(page=located.page, start=located.start or 0, end=located.end or 0, text=report.quote)
+        reported.append(span)
+        reported += [p for p in passages if p.page == span.page and p.start < span.end and span.start < p.end]
+    return reported
+
+
+def _injection_warnings(injections: list[Passage]) -> list[ReviewWarning]:
+    pages = sorted({p.page for p in injections})
     if not pages:
         return []
-    listed = ", ".join(str(p) for p in sorted(pages))
+    listed = ", ".join(str(p) for p in pages)
     return [
         ReviewWarning(
             code="prompt_injection",
             message=f"text on page(s) {listed} tries to instruct the reviewer; it was treated as data, "
             "not followed, and not accepted as evidence",
-            pages=sorted(pages),
+            pages=pages,
         )
     ]
 
 
 def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, backend: str, offline: bool) -> Review:
     locator = QuoteLocator(document)
-    injections = find_injection_passages(document)
+    passages = split_passages(document)
+    detected = find_injection_passages(document, passages)
+    injections = detected + _reported_passages(raw, locator, passages)
     by_id = {f.criterion_id: f for f in raw.findings}
     failures = {f.criterion_id: f.reason for f in raw.failures}
     findings = []
@@ -120,7 +130,7 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
             reason = failures.get(criterion.id, "the grading backend returned no finding for this criterion")
             findings.append(_error_finding(criterion, reason))
 
-    warnings = [*document.warnings, *raw.warnings, *_injection_warnings(document, raw, locator, injections)]
+    warnings = [*document.warnings, *raw.warnings, *_injection_warnings(injections)]
     if offline:
         warnings.insert(
             0,

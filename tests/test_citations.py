@@ -70,3 +70,62 @@ def test_quote_containing_a_literal_ellipsis_is_found_verbatim():
     page = "This Agreement dated ………………. (the Effective Date) is made between the parties."
     citation = QuoteLocator(make_document(page)).locate(1, "This Agreement dated ………………. (the Effective Date)")
     assert citation.verified and citation.start == 0
+
+
+def locate_on(page: str, quote: str):
+    return QuoteLocator(make_document(page)).locate(1, quote)
+
+
+def test_an_ellipsis_cannot_leave_out_a_negation():
+    page = "Client data is never used for training our models. We will not share your data with anyone."
+    citation = locate_on(page, "Client data is ... used for training our models")
+    assert not citation.verified
+    assert "negation" in citation.note
+    assert not locate_on(page, "We will ... share your data").verified
+    assert not locate_on(page, "We will ... share your data with anyone").verified
+
+
+def test_contracted_negations_count_as_negations():
+    page = "Our staff won't access production systems. They don't keep copies of claim files."
+    assert not locate_on(page, "Our staff ... access production systems").verified
+    assert not locate_on(page, "They ... keep copies of claim files").verified
+
+
+def test_each_part_of_an_elided_quote_must_be_several_words():
+    page = "Competitors in this market rarely offer a written uptime guarantee of any kind."
+    citation = locate_on(page, "Competitors ... guarantee")
+    assert not citation.verified
+    assert "3 words" in citation.note
+    assert not locate_on(page, "Competitors in this market ... guarantee").verified
+
+
+def test_a_quote_must_start_and_end_on_word_boundaries():
+    page = "Users are unable to delete their records; only administrators can remove them."
+    assert not locate_on(page, "able to delete their records").verified
+    assert not locate_on(page, "Users are unable to delete their rec").verified
+    assert not locate_on(page, "Users are unable ... delete their rec").verified
+    assert locate_on(page, "unable to delete their records").verified
+
+
+def test_legitimate_elisions_still_verify():
+    page = (
+        "All production data is encrypted at rest with AES-256, using keys held in your own KMS, "
+        "and it is never copied outside the EU region; backups are kept for 30 days."
+    )
+    citation = locate_on(page, "All production data is encrypted at rest ... using keys held in your own KMS")
+    assert citation.verified
+    # A negation inside a quoted part is quoted, not left out.
+    assert locate_on(page, "All production data is encrypted ... it is never copied outside the EU region").verified
+    assert locate_on(page, "All production data is encrypted … using keys held in your own KMS").verified
+    assert locate_on(page, "it is never copied outside … backups are kept for 30 days").verified
+
+
+def test_elided_search_stays_linear_on_a_page_of_repeated_near_misses():
+    import time
+
+    page = "we will not share it. " * 20000 + "we will keep your data safe and share your data only with you."
+    started = time.perf_counter()
+    citation = locate_on(page, "we will keep ... share your data only")
+    assert citation.verified
+    assert not locate_on(page, "we will ... share it").verified
+    assert time.perf_counter() - started < 2.0
