@@ -161,6 +161,10 @@ class JobSettings(BaseSettings):
     batch_poll_seconds: float = Field(
         default=30.0, gt=0, validation_alias=_env("REVIEWER_JOB_BATCH_POLL_SECONDS", "REVIEWER_BATCH_POLL_SECONDS")
     )
+    # Recording a job's outcome (a locked SQLite, a dropped connection) is tried this many times, the
+    # wait doubling from store_retry_seconds; then the job is failed with a reason, or left to its lease.
+    store_write_attempts: int = Field(default=4, ge=1, le=20)
+    store_retry_seconds: float = Field(default=0.5, gt=0, le=60)
 
 
 class SlackSettings(BaseSettings):

@@ -85,7 +85,7 @@ def test_health_needs_no_key_and_readiness_checks_store_and_backend(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"store": "ok", "backend": "ok (offline)"}
+    assert ready.json()["checks"] == {"store": "ok", "backend": "ok (offline)", "workers": "ok (4 running)"}
 
 
 @pytest.mark.parametrize(
@@ -392,3 +392,15 @@ def test_a_rubric_edited_while_a_job_waits_is_recorded_as_the_version_that_grade
         assert done["rubric"]["version"] == "1.1" and done["review"]["rubric"]["version"] == "1.1"
         again = upload(c, rubric="ours")
         assert again.status_code == 200 and again.json()["id"] == queued["id"]
+
+
+def test_readiness_says_not_ready_when_a_review_worker_has_stopped(client):
+    runner = client.app.state.services.runner
+    client.portal.call(lambda: runner._tasks[0].cancel())
+    deadline = time.monotonic() + 5
+    while not runner._tasks[0].done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "not_ready"
+    assert ready.json()["checks"]["workers"] == "1 of 4 review workers stopped"

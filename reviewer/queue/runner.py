@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential
+
 from reviewer.config import Settings
 from reviewer.documents import Document, read_pdf_with
 from reviewer.errors import ReviewerError
@@ -38,6 +40,21 @@ class PreparedJob:
     job: JobRecord
     document: Document
     rubric: Rubric
+
+
+class RecordingFailed(Exception):
+    """A job's result could not be written to the store, even after retries."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def store_error_reason(exc: BaseException) -> str:
+    """The exception's type and the database's own message, without the statement and its parameters
+    (which carry the review, document text included)."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(exc).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"[:300]
 
 
 # Given the prepared jobs, a supplier returns each job's answer by job id (a missing id fails that job).
@@ -94,6 +111,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self.finish_signals = FinishSignals()
         self._tasks: list[asyncio.Task] = []
+        self._started = False
         self._backends: dict[tuple[str, str], GradingBackend] = {}
 
     def notify(self) -> None:
@@ -107,14 +125,59 @@ class JobRunner:
             asyncio.create_task(self._worker(f"{self.process_id}/{n}"), name=f"review-worker-{n}")
             for n in range(self.settings.jobs.workers)
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._worker_ended)
+        self._started = True
         log.info("started %d review workers as %s", len(self._tasks), self.process_id)
 
     async def stop(self) -> None:
         """Stop the workers; a job they were running goes back to the queue for the next start."""
+        self._started = False
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.extractor.close()
+
+    def workers_state(self) -> tuple[int, int] | None:
+        """(running, started) worker tasks, or None when this process runs no workers."""
+        if not self._started:
+            return None
+        return sum(not task.done() for task in self._tasks), len(self._tasks)
+
+    def _worker_ended(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        if (exc := task.exception()) is not None:
+            log.error("review worker %s stopped: %s", task.get_name(), exc, exc_info=exc)
+        else:
+            log.error("review worker %s stopped", task.get_name())
+
+    async def _write(self, what: str, job_id: str, call: Callable[..., bool], *args: object) -> bool:
+        """A store write for one job, in a thread, tried `store_write_attempts` times with a doubling wait
+        (a locked SQLite, a dropped connection); raises the last error."""
+        jobs = self.settings.jobs
+
+        def retrying(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "review %s: recording its %s failed (attempt %d of %d: %s); retrying",
+                job_id,
+                what,
+                state.attempt_number,
+                jobs.store_write_attempts,
+                store_error_reason(exc) if exc else "?",
+            )
+
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(jobs.store_write_attempts),
+            wait=wait_exponential(multiplier=jobs.store_retry_seconds, max=max(jobs.store_retry_seconds, 30.0)),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=retrying,
+            reraise=True,
+        ):
+            with attempt:
+                return await asyncio.to_thread(call, *args)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _worker(self, worker_id: str) -> None:
         while True:
@@ -139,18 +202,27 @@ class JobRunner:
             heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
             try:
                 await self._run(job, worker_id)
-                self.finish_signals.finished(job.id)
             except asyncio.CancelledError:
-                await asyncio.to_thread(self.store.release, job.id, worker_id)
-                log.info("review %s returned to the queue on shutdown", job.id)
+                try:
+                    await asyncio.to_thread(self.store.release, job.id, worker_id)
+                    log.info("review %s returned to the queue on shutdown", job.id)
+                except Exception as exc:
+                    log.warning("review %s: not returned to the queue (%s); its lease will", job.id, exc)
                 raise
+            except Exception:  # _run handles every failure it knows; this worker must outlive the rest
+                log.exception("review %s: unexpected error in the worker; its lease will requeue it", job.id)
             finally:
                 heartbeat.cancel()
+            self.finish_signals.finished(job.id)
 
     async def _keep_lease(self, job_id: str, worker_id: str) -> None:
+        lease = self.settings.jobs.lease_seconds
         while True:
-            await asyncio.sleep(self.settings.jobs.lease_seconds / 3)
-            await asyncio.to_thread(self.store.heartbeat, job_id, worker_id, self.settings.jobs.lease_seconds)
+            await asyncio.sleep(lease / 3)
+            try:
+                await asyncio.to_thread(self.store.heartbeat, job_id, worker_id, lease)
+            except Exception as exc:
+                log.warning("review %s: renewing its lease failed (%s)", job_id, store_error_reason(exc))
 
     def backend_for(self, name: str, model: str | None = None) -> GradingBackend:
         """The backend a job names (created once per name and model). Raises the backend's own
@@ -167,8 +239,19 @@ class JobRunner:
         document = await read_pdf_with(self.extractor, data, job.file_name)
         return PreparedJob(job=job, document=document, rubric=self.catalog.load(job.rubric_name))
 
-    async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> None:
-        await asyncio.to_thread(self.store.fail, job.id, worker_id, code, message)
+    async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> bool:
+        """Record the failure; never raises: a failure that cannot be recorded is logged, and the job's
+        lease expires and requeues it (up to its attempts)."""
+        try:
+            return await self._write("failure", job.id, self.store.fail, job.id, worker_id, code, message)
+        except Exception as exc:
+            log.error(
+                "review %s: its failure (%s) could not be recorded (%s); the lease will requeue it",
+                job.id,
+                code,
+                store_error_reason(exc),
+            )
+            return False
 
     async def _finish(self, prepared: PreparedJob, worker_id: str, raw: RawGrading, backend: GradingBackend) -> Review:
         """Verify and score the answer (the pipeline's one path), apply the job's vendor name, store it."""
@@ -189,7 +272,12 @@ class JobRunner:
                 *used,
             )
         result = await asyncio.to_thread(review.model_dump_json)
-        stored = await asyncio.to_thread(self.store.complete, job.id, worker_id, result, review.vendor_name, used)
+        try:
+            stored = await self._write(
+                "result", job.id, self.store.complete, job.id, worker_id, result, review.vendor_name, used
+            )
+        except Exception as exc:
+            raise RecordingFailed(store_error_reason(exc)) from exc
         if not stored:
             log.info("review %s: another worker had taken it over, result discarded", job.id)
         return review
@@ -202,6 +290,10 @@ class JobRunner:
             backend = self.backend_for(job.backend, job.model)
             raw = await backend.grade(prepared.document, prepared.rubric)
             review = await self._finish(prepared, worker_id, raw, backend)
+        except RecordingFailed as exc:
+            log.error("review %s: its result could not be recorded (%s); failing it", job.id, exc.reason)
+            await self._fail(job, worker_id, "store_error", "the review was done but its result could not be stored")
+            return
         except ReviewerError as exc:
             await self._fail(job, worker_id, exc.code, exc.message)
             log.info("review %s failed: %s (%.2f s)", job.id, exc.code, time.perf_counter() - started)
@@ -257,7 +349,11 @@ class JobRunner:
                 if raw is None:
                     await fail(item.job, "no_answer", "the batch returned no answer for this review")
                     continue
-                await self._finish(item, worker_id, raw, self.backend_for(item.job.backend, item.job.model))
+                try:
+                    await self._finish(item, worker_id, raw, self.backend_for(item.job.backend, item.job.model))
+                except RecordingFailed as exc:
+                    log.error("review %s: its result could not be recorded (%s)", item.job.id, exc.reason)
+                    await fail(item.job, "store_error", "the review was done but its result could not be stored")
                 self.finish_signals.finished(item.job.id)
         except asyncio.CancelledError:
             for job in claimed:

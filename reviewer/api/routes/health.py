@@ -17,7 +17,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The store is reachable and the default backend is configured")
+@router.get("/readyz", summary="The store is reachable, the default backend configured and the review workers running")
 async def readyz(store: StoreDep, settings: SettingsDep, runner: RunnerDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -31,6 +31,13 @@ async def readyz(store: StoreDep, settings: SettingsDep, runner: RunnerDep) -> J
         checks["backend"] = f"ok ({backend})"
     except ReviewerError as exc:
         checks["backend"] = exc.message
+    match runner.workers_state():
+        case None:
+            checks["workers"] = "ok (none in this process)"
+        case (running, started) if running == started:
+            checks["workers"] = f"ok ({running} running)"
+        case (running, started):
+            checks["workers"] = f"{started - running} of {started} review workers stopped"
     ready = all(v.startswith("ok") for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
