@@ -66,22 +66,29 @@ class Intake:
             )
             if existing is not None:
                 return existing, True
-        await asyncio.to_thread(self.files.put, sha256, data)
+        new = NewJob(
+            file_name=safe_file_name(file_name or "proposal.pdf"),
+            vendor_name=(vendor_name or "").strip() or None,
+            sha256=sha256,
+            size_bytes=len(data),
+            rubric_name=target.rubric_name,
+            rubric_id=target.rubric.id,
+            rubric_version=target.rubric.version,
+            backend=target.backend,
+            model=target.model,
+        )
+        # The file and the job that references it, as one step against a delete of the same file.
         job, created = await asyncio.to_thread(
-            self.store.create_or_get,
-            NewJob(
-                file_name=safe_file_name(file_name or "proposal.pdf"),
-                vendor_name=(vendor_name or "").strip() or None,
-                sha256=sha256,
-                size_bytes=len(data),
-                rubric_name=target.rubric_name,
-                rubric_id=target.rubric.id,
-                rubric_version=target.rubric.version,
-                backend=target.backend,
-                model=target.model,
-            ),
-            force=force,
+            self.files.put_for, sha256, data, lambda: self.store.create_or_get(new, force=force)
         )
         if created:
             self.runner.notify()
         return job, not created  # another process may have queued the same file since the look above
+
+    async def delete(self, job_id: str) -> JobRecord | None:
+        """Delete a job, and its stored file when no other job (of any status) references it; the
+        reference count and the removal are one step against a re-upload of the same file."""
+        job = await asyncio.to_thread(self.store.delete, job_id)
+        if job is not None:
+            await asyncio.to_thread(self.files.discard, job.sha256, lambda: self.store.references(job.sha256) > 0)
+        return job

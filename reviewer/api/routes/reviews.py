@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from reviewer.api.deps import CatalogDep, FilesDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
 from reviewer.api.uploads import read_upload
@@ -125,10 +125,7 @@ async def get_report(review_id: str, store: StoreDep, format: Literal["markdown"
 
 
 @router.delete("/{review_id}", status_code=204, responses=ERRORS, summary="Delete a review and its stored PDF")
-async def delete_review(review_id: str, store: StoreDep, files: FilesDep) -> Response:
-    job = await asyncio.to_thread(store.delete, review_id)
-    if job is None:
+async def delete_review(review_id: str, intake: IntakeDep) -> Response:
+    if await intake.delete(review_id) is None:
         raise ApiError(404, "not_found", f"no review with id '{review_id}'")
-    if await asyncio.to_thread(store.references, job.sha256) == 0:
-        await asyncio.to_thread(files.delete, job.sha256)
     return Response(status_code=204)
