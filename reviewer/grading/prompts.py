@@ -1,18 +1,17 @@
 """Prompt templates live in prompts/<name>/<version>/ and are rendered here. The version a review used
 is recorded in it, so a change of wording is a new version, never a silent edit."""
 
-import re
 from pathlib import Path
 from string import Template
 
 from reviewer.documents import Document
+from reviewer.injection import neutralise_markup
 from reviewer.rubric import Criterion, Rubric
 
 GRADING_PROMPT = "grading/v1"
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "_prompts"
 _SOURCE_TREE = Path(__file__).resolve().parent.parent.parent / "prompts"
-_TAG_LOOKALIKE = re.compile(r"<(/?\s*(?:document|page)\b)", re.IGNORECASE)
 
 
 def prompts_dir() -> Path:
@@ -48,11 +47,6 @@ def render_system(rubric: Rubric, version: str = GRADING_PROMPT) -> str:
         grades=", ".join(f"`{g.value}`" for g in rubric.grades),
         criteria="\n\n".join(render_criterion(c, version) for c in rubric.criteria),
     )
-
-
-def neutralise_markup(text: str) -> str:
-    """Page text cannot close our <page>/<document> elements: look-alike tags lose their '<'."""
-    return _TAG_LOOKALIKE.sub(r"‹\1", text)
 
 
 def render_document(document: Document, pages: list[int] | None = None) -> str:
