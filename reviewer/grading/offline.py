@@ -32,6 +32,7 @@ from reviewer.documents import Document
 from reviewer.grading.base import RawCitation, RawFinding, RawGrading
 from reviewer.injection import looks_like_injection
 from reviewer.passages import Passage, is_heading, split_passages
+from reviewer.restated import restates_rubric
 from reviewer.retrieval import BM25Index, tokenize, words_for_terms
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
@@ -112,11 +113,17 @@ def thresholds(rubric: Rubric) -> tuple[float, float]:
     )
 
 
-def index_document(document: Document, *, headings: bool = True) -> tuple[list[Passage], BM25Index]:
+def index_document(
+    document: Document, *, headings: bool = True, rubric: Rubric | None = None
+) -> tuple[list[Passage], BM25Index]:
     """The passages a grader may read (never those that try to instruct it), and their index. The
     offline grader leaves headings out: it cites what it matches, and a heading states nothing."""
     passages = [
-        p for p in split_passages(document) if not looks_like_injection(p.text) and (headings or not is_heading(p))
+        p
+        for p in split_passages(document)
+        if not looks_like_injection(p.text)
+        and (headings or not is_heading(p))
+        and not (rubric and restates_rubric(p.text, rubric))
     ]
     return passages, BM25Index([p.text for p in passages])
 
@@ -158,7 +165,7 @@ class OfflineBackend:
         return await asyncio.to_thread(self.grade_sync, document, rubric)
 
     def grade_sync(self, document: Document, rubric: Rubric) -> RawGrading:
-        passages, index = index_document(document, headings=False)
+        passages, index = index_document(document, headings=False, rubric=rubric)
         present_threshold, red_flag_margin = thresholds(rubric)
         findings = []
         for criterion in rubric.criteria:
