@@ -78,12 +78,35 @@ class AnthropicSettings(BaseSettings):
         return value
 
 
+class OpenAISettings(BaseSettings):
+    """An OpenAI-compatible chat completions endpoint (vLLM, llama.cpp server, Ollama, LM Studio, LiteLLM, ...)."""
+
+    model_config = _group("REVIEWER_OPENAI_")
+
+    base_url: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:11434/v1; /v1 is added to a bare host"
+    )
+    api_key: SecretStr | None = Field(default=None, description="sent as a Bearer token; local servers need none")
+    model: str | None = Field(default=None, description="the model name the server knows, e.g. qwen3:32b")
+    request_timeout_seconds: float = Field(default=300.0, gt=0)
+    max_output_tokens: int = Field(default=8192, ge=256)
+    max_retries: int = Field(
+        default=4, ge=0, le=10, description="transport retries: 408/409/429/5xx, connection errors"
+    )
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="US$ per million tokens, by model")
+
+    @field_validator("base_url", "api_key", "model", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+
 class GradingSettings(BaseSettings):
     """How a review is graded, whatever the backend."""
 
     model_config = _group("REVIEWER_")
 
-    backend: Literal["auto", "anthropic", "offline"] = "auto"
+    backend: Literal["auto", "anthropic", "offline", "openai_compatible"] = "auto"
     answer_attempts: int = Field(default=3, ge=1, le=6)
     concurrency: int = Field(default=4, ge=1, le=64, description="model calls in flight at once, per review")
     criteria_per_call: int = Field(default=5, ge=1)
@@ -209,12 +232,16 @@ class StorageSettings(BaseSettings):
 GROUPS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings,
     "anthropic": AnthropicSettings,
+    "openai": OpenAISettings,
     "grading": GradingSettings,
     "ingest": IngestSettings,
     "api": ApiSettings,
     "jobs": JobSettings,
     "slack": SlackSettings,
 }
+
+
+MODEL_GROUPS = {"anthropic": "anthropic", "openai_compatible": "openai"}  # backend -> group holding its model
 
 
 class Settings(BaseModel):
@@ -227,6 +254,7 @@ class Settings(BaseModel):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
     grading: GradingSettings = Field(default_factory=GradingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -244,10 +272,16 @@ class Settings(BaseModel):
             update={name: getattr(self, name).model_copy(update=values) for name, values in groups.items()}
         )
 
-    def with_model(self, model: str | None) -> "Settings":
-        if not model or model == self.anthropic.model:
+    def with_model(self, model: str | None, backend: str = "anthropic") -> "Settings":
+        """A copy whose given backend uses `model` (--model applies to the backend the command runs)."""
+        group = MODEL_GROUPS.get(backend)
+        if not model or group is None or model == getattr(self, group).model:
             return self
-        return self.model_copy(update={"anthropic": self.anthropic.model_copy(update={"model": model})})
+        return self.updated(**{group: {"model": model}})
+
+    def model_for(self, backend: str) -> str | None:
+        """The model a backend runs by default (the Anthropic model for backends without a group)."""
+        return getattr(self, MODEL_GROUPS.get(backend, "anthropic")).model
 
     @property
     def has_api_key(self) -> bool:

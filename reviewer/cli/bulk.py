@@ -10,8 +10,10 @@ def add_parser(sub) -> None:
     bulk = sub.add_parser("bulk", help="review every proposal of an RFP and compare the vendors")
     bulk.add_argument("paths", nargs="+", type=Path, help="folders, zip files or PDF files")
     bulk.add_argument("--rubric", default="default", help="rubric name, id or file")
-    bulk.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
-    bulk.add_argument("--model", default=None, help="model for the anthropic backend")
+    bulk.add_argument(
+        "--backend", default=None, help="anthropic | openai_compatible | offline (default: as for review)"
+    )
+    bulk.add_argument("--model", default=None, help="model for the chosen backend")
     bulk.add_argument("--concurrency", type=int, default=4, help="proposals reviewed at once")
     bulk.add_argument("--out", type=Path, default=Path("comparison"), help="output folder")
     bulk.add_argument("--force", action="store_true", help="review again documents already reviewed")

@@ -54,10 +54,13 @@ class Context:
         except SettingsError as exc:
             raise BadInputError(f"invalid setting: {exc}", code="invalid_settings") from None
 
-    def model_settings(self, args: argparse.Namespace) -> "Settings":
-        """The settings with the command's --model, if it gave one."""
+    def model_settings(self, args: argparse.Namespace, backend: str | None = None) -> "Settings":
+        """The settings with the command's --model, if it gave one, applied to the backend it runs."""
+        from reviewer.grading.base import resolve_backend_name
+
         model = getattr(args, "model", None)
-        return self.settings.with_model(model)
+        name = backend or resolve_backend_name(getattr(args, "backend", None), self.settings)
+        return self.settings.with_model(model, name)
 
     def backend_name(self, args: argparse.Namespace) -> str:
         """The backend the command runs: --backend, else the setting (auto: anthropic with a key)."""
@@ -73,4 +76,5 @@ class Context:
         """The backend itself; only its own module is imported (an offline run never loads the Claude SDK)."""
         from reviewer.grading.base import create_backend
 
-        return create_backend(self.backend_name(args), self.model_settings(args))
+        name = self.backend_name(args)
+        return create_backend(name, self.model_settings(args, name))

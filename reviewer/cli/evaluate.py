@@ -20,8 +20,10 @@ def add_parsers(sub) -> None:
         help="a folder of your own labelled proposals: PDFs and a labels.yaml like samples/labels.yaml",
     )
     evaluation.add_argument("--contractnli", type=Path, default=None, help="a ContractNLI split (JSON)")
-    evaluation.add_argument("--backend", default=None, help="anthropic | offline (default: as for review)")
-    evaluation.add_argument("--model", default=None, help="model for the anthropic backend")
+    evaluation.add_argument(
+        "--backend", default=None, help="anthropic | openai_compatible | offline (default: as for review)"
+    )
+    evaluation.add_argument("--model", default=None, help="model for the chosen backend")
     evaluation.add_argument("--limit", type=int, default=None, help="only the first N documents of each set")
     evaluation.add_argument("--concurrency", type=int, default=4, help="documents reviewed at once")
     evaluation.add_argument("--predictions", type=Path, default=None, help="write one JSON line per label here")

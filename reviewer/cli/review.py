@@ -12,8 +12,10 @@ def add_parser(sub) -> None:
     review = sub.add_parser("review", help="review one proposal PDF")
     review.add_argument("file", type=Path, help="the proposal PDF")
     review.add_argument("--rubric", default=None, help="rubric name (bundled or in REVIEWER_RUBRICS_DIR) or file")
-    review.add_argument("--backend", default=None, help="anthropic | offline (default: anthropic if a key is set)")
-    review.add_argument("--model", default=None, help="model for the anthropic backend (default from settings)")
+    review.add_argument(
+        "--backend", default=None, help="anthropic | openai_compatible | offline (default: anthropic if a key is set)"
+    )
+    review.add_argument("--model", default=None, help="model for the chosen backend (default from settings)")
     review.add_argument("--format", choices=["json", "markdown", "html", "slack"], default="markdown")
     review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     review.add_argument("--password", default=None, help="password of an encrypted PDF")

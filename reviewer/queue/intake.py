@@ -35,7 +35,7 @@ class ReviewTarget(BaseModel):
         rubric_name, loaded = catalog.resolve(rubric)
         backend_name = resolve_backend_name(backend, settings)
         grader = runner.backend_for(backend_name)
-        model = NO_MODEL if grader.offline else runner.settings.anthropic.model
+        model = NO_MODEL if grader.offline else runner.settings.model_for(backend_name) or NO_MODEL
         return cls(rubric_name=rubric_name, rubric=loaded, backend=backend_name, model=model)
 
 

@@ -227,10 +227,10 @@ class JobRunner:
     def backend_for(self, name: str, model: str | None = None) -> GradingBackend:
         """The backend a job names (created once per name and model). Raises the backend's own
         configuration errors, so the API can refuse a job that could not run."""
-        model = self.settings.anthropic.model if model in (None, NO_MODEL) else model
+        model = self.settings.model_for(name) if model in (None, NO_MODEL) else model
         key = (name, model)
         if key not in self._backends:
-            settings = self.settings.with_model(model)
+            settings = self.settings.with_model(model, name)
             self._backends[key] = self.backend_factory(name, settings)
         return self._backends[key]
 
