@@ -20,31 +20,41 @@ class CriterionColumn(BaseModel):
 
 
 class VendorRow(BaseModel):
+    key: str = Field(description="Unique within the comparison, even when two vendors share a name.")
     vendor: str
     file_name: str
     file_names: list[str] = Field(default_factory=list, description="every file that carried this document")
     review_id: str | None = None
-    status: str = Field(description="'done', or 'failed' when there is no review (see error)")
+    status: str = Field(
+        description="'done', or 'failed' when there is no review or no criterion could be graded (see error)"
+    )
     error: str | None = None
     overall_score: float | None = None
     score_complete: bool = False
     rank: int | None = None
     tied: bool = False
     verdict: str | None = None
-    red_flags: int = 0
-    unsupported: int = 0
+    red_flags: int | None = Field(default=None, description="None when the proposal has no scored review.")
+    unsupported: int | None = None
     grades: dict[str, Grade | None] = Field(default_factory=dict, description="criterion id -> grade")
     offline: bool = False
 
 
+class Evidence(BaseModel):
+    page: int
+    quote: str
+    verified: bool
+
+
 class FindingRow(BaseModel):
+    """One finding of one vendor, with the quotes it stands on (verified ones, else the first given)."""
+
+    key: str = Field(description="The vendor row's key.")
     vendor: str
     criterion_id: str
     criterion: str
     grade: Grade | None
-    page: int | None
-    quote: str | None
-    verified: bool
+    evidence: list[Evidence] = Field(default_factory=list)
     rationale: str
     question: str | None
     flags: list[str]
@@ -84,55 +94,66 @@ def _rank(rows: list[VendorRow]) -> None:
         row.tied = counts[row.rank] > 1
 
 
-def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
-    rows, findings = [], []
-    for entry in entries:
-        review = entry.review
-        if review is None:
-            rows.append(
-                VendorRow(
-                    vendor=entry.vendor,
-                    file_name=entry.file_name,
-                    file_names=entry.file_names or [entry.file_name],
-                    review_id=entry.review_id,
-                    status="failed",
-                    error=entry.error or "no review",
-                )
-            )
-            continue
+def _unscored_reason(review: Review) -> str:
+    errors = [f.error for f in review.findings if f.error]
+    detail = f": {errors[0]}" if errors else ""
+    return f"no criterion could be graded{detail}"
+
+
+def _row(key: str, entry: Entry) -> VendorRow:
+    review = entry.review
+    base = {
+        "key": key,
+        "vendor": entry.vendor,
+        "file_name": entry.file_name,
+        "file_names": entry.file_names or [entry.file_name],
+        "review_id": entry.review_id,
+    }
+    if review is None:
+        return VendorRow(**base, status="failed", error=entry.error or "no review")
+    grades = {f.criterion_id: f.grade for f in review.findings}
+    if review.overall_score is None:
+        return VendorRow(**base, status="failed", error=_unscored_reason(review), grades=grades, offline=review.offline)
+    return VendorRow(
+        **base,
+        status="done",
+        overall_score=review.overall_score,
+        score_complete=review.score_complete,
+        verdict=review.verdict.value,
+        red_flags=review.red_flag_count,
+        unsupported=review.unsupported_count,
+        grades=grades,
+        offline=review.offline,
+    )
+
+
+def _finding_rows(key: str, vendor: str, review: Review) -> list[FindingRow]:
+    rows = []
+    for f in review.findings:
+        cited = f.verified_citations or f.citations[:1]
         rows.append(
-            VendorRow(
-                vendor=entry.vendor,
-                file_name=entry.file_name,
-                file_names=entry.file_names or [entry.file_name],
-                review_id=entry.review_id,
-                status="done",
-                overall_score=review.overall_score,
-                score_complete=review.score_complete,
-                verdict=review.verdict.value,
-                red_flags=review.red_flag_count,
-                unsupported=review.unsupported_count,
-                grades={f.criterion_id: f.grade for f in review.findings},
-                offline=review.offline,
+            FindingRow(
+                key=key,
+                vendor=vendor,
+                criterion_id=f.criterion_id,
+                criterion=f.title,
+                grade=f.grade,
+                evidence=[Evidence(page=c.page, quote=c.quote, verified=c.verified) for c in cited],
+                rationale=f.error or f.rationale,
+                question=f.clarification_question,
+                flags=[flag.value for flag in f.flags],
             )
         )
-        for f in review.findings:
-            cited = f.verified_citations or f.citations[:1]
-            for citation in cited or [None]:
-                findings.append(
-                    FindingRow(
-                        vendor=entry.vendor,
-                        criterion_id=f.criterion_id,
-                        criterion=f.title,
-                        grade=f.grade,
-                        page=citation.page if citation else None,
-                        quote=citation.quote if citation else None,
-                        verified=bool(citation and citation.verified),
-                        rationale=f.error or f.rationale,
-                        question=f.clarification_question,
-                        flags=[flag.value for flag in f.flags],
-                    )
-                )
+    return rows
+
+
+def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
+    rows, findings = [], []
+    for i, entry in enumerate(entries, 1):
+        key = f"v{i}"
+        rows.append(_row(key, entry))
+        if entry.review is not None:
+            findings += _finding_rows(key, entry.vendor, entry.review)
     _rank(rows)
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.vendor.lower()))
     return Comparison(

@@ -10,8 +10,12 @@ from reviewer.documents import Document
 MAX_PASSAGE_CHARS = 500
 MIN_PASSAGE_CHARS = 20
 HEADING_MAX_WORDS = 8
+HEADING_MAX_TITLE_WORDS = 12
 
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-•*▪●◦]|\d{1,2}[.)]|[a-z][.)])\s)")
+_SECTION_NUMBER = re.compile(
+    r"(?:(?:section|annex|appendix|schedule|part|chapter)\s+)?(?:\d{1,2}|[A-Z])(?:\.\d{1,2})*[.)]?\s", re.IGNORECASE
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
@@ -97,7 +101,23 @@ def split_passages(document: Document) -> list[Passage]:
     return passages
 
 
+def _title_cased(words: list[str]) -> bool:
+    """Every longer word capitalised, as in 'Monitoring and Retraining'; a sentence has lower-case words."""
+    long_words = [w.strip("()[]\"'“”‘’,.:;") for w in words]
+    long_words = [w for w in long_words if len(w) >= 4 and w[:1].isalpha()]
+    return bool(long_words) and all(w[:1].isupper() for w in long_words)
+
+
 def is_heading(passage: Passage) -> bool:
-    """A title line: a few words not ended like a sentence. It names a topic and states nothing."""
-    text = passage.text.rstrip()
-    return len(text.split()) < HEADING_MAX_WORDS and not text.endswith((".", ";", ":", "!", "?"))
+    """A title: it names a topic and states nothing. Either a few words not ended like a sentence, or a
+    title-cased line (every longer word capitalised, at most a closing period or colon), or a numbered
+    section title ('B.6 Monitoring and Retraining.', '3. Data Protection')."""
+    text = " ".join(passage.text.split())
+    words = text.split()
+    if len(words) < HEADING_MAX_WORDS and not text.endswith((".", ";", ":", "!", "?")):
+        return True
+    if text.endswith((";", "!", "?")) or len(words) > HEADING_MAX_TITLE_WORDS:
+        return False
+    numbered = _SECTION_NUMBER.match(text)
+    rest = words[len(numbered.group(0).split()) :] if numbered else words
+    return bool(rest) and _title_cased(rest)

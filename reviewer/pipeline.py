@@ -125,7 +125,8 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
     findings = []
     for criterion in rubric.criteria:
         if criterion.id in by_id:
-            findings.append(build_finding(criterion, by_id[criterion.id], locator, injections))
+            finding = build_finding(criterion, by_id[criterion.id], locator, injections)
+            findings.append(finding.model_copy(update={"details": raw.details.get(criterion.id)}))
         else:
             reason = failures.get(criterion.id, "the grading backend returned no finding for this criterion")
             findings.append(_error_finding(criterion, reason))

@@ -64,7 +64,12 @@ class Finding(BaseModel):
         default=None,
         description="Points counted for this criterion, 0..1: the grade's points, or 0 if unsupported.",
     )
-    rationale: str = ""
+    rationale: str = Field(default="", description="Why this grade, in words for the person reading the report.")
+    details: str | None = Field(
+        default=None,
+        description="The figures behind the grade (e.g. the offline grader's relevance and thresholds), for "
+        "whoever checks or calibrates the grader; not meant for the report's reader.",
+    )
     citations: list[Citation] = Field(default_factory=list)
     clarification_question: str | None = None
     flags: list[FindingFlag] = Field(default_factory=list)

@@ -2,6 +2,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -311,7 +312,8 @@ def test_files_whose_names_read_alike_stay_two_vendors_with_two_reports(tmp_path
     titles = {p.read_text().splitlines()[0] for p in reports}
     assert len(titles) == 4 and "# Proposal review: Quanta AI" in titles and "# Proposal review: Quanta-AI" in titles
     html = (out / "comparison.html").read_text()
-    assert len({v for v in vendors if f"id='{v}'" in html}) == 4  # each vendor's evidence under its own heading
+    headings = re.findall(r"<h3 id='([^']+)'>([^<]+)</h3>", html)  # each vendor's evidence under its own heading
+    assert len({anchor for anchor, _ in headings}) == 4 and {name for _, name in headings} == set(vendors)
 
 
 def test_a_rerun_into_the_same_folder_removes_only_what_the_last_run_wrote(tmp_path, proposals, capsys, monkeypatch):

@@ -55,6 +55,9 @@ class RawGrading(BaseModel):
     prompt_version: str | None = None
     usage: Usage = Field(default_factory=Usage)
     warnings: list[ReviewWarning] = Field(default_factory=list)
+    details: dict[str, str] = Field(
+        default_factory=dict, description="criterion id -> the figures behind its grade (Finding.details)"
+    )
 
 
 @runtime_checkable

@@ -37,12 +37,13 @@ from reviewer.retrieval import BM25Index, tokenize, words_for_terms
 from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
 
-GRADER_VERSION = "offline/v3"
+GRADER_VERSION = "offline/v4"
 EVIDENCE_PASSAGES = 3
 DEFAULT_PRESENT_THRESHOLD = 0.15
 DEFAULT_RED_FLAG_MARGIN = 0.7
 MET_KEY_TERMS = 3
 KEYWORD_WEIGHT = 2.0
+SUPPORT_RATIO = 0.5
 
 
 class CriterionQuery:
@@ -71,9 +72,14 @@ class Assessment:
     red_flag_words: tuple[str, ...]
     covered_terms: frozenset[str]
     covered_words: tuple[str, ...]
+    support: tuple[float, ...] = ()
+    red_flag_support: tuple[float, ...] = ()
+    on_topic: tuple[bool, ...] = ()
 
 
-def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> Assessment:
+def assess(
+    criterion: Criterion, passages: list[Passage], index: BM25Index, sections: dict[Passage, str] | None = None
+) -> Assessment:
     query = CriterionQuery(criterion)
     hits = index.search(query.terms, top_k=EVIDENCE_PASSAGES)
     if not hits:
@@ -82,7 +88,9 @@ def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> A
     red_scores = [index.score(query.red_flag_cues, h.index) for h in hits]
     lead = max(red_scores) - max(index.score(query.met_cues, h.index) for h in hits)
     red_flag_passage = evidence[red_scores.index(max(red_scores))]
-    covered = set().union(*(set(tokenize(p.text)) for p in evidence)) & query.key_terms
+    sections = sections or {}
+    read = [f"{sections.get(p, '')} {p.text}" for p in evidence]
+    covered = set().union(*(set(tokenize(text)) for text in read)) & query.key_terms
     return Assessment(
         relevance=hits[0].score / query.weight,
         red_flag_lead=lead,
@@ -90,8 +98,33 @@ def assess(criterion: Criterion, passages: list[Passage], index: BM25Index) -> A
         red_flag_passage=red_flag_passage,
         red_flag_words=tuple(words_for_terms([red_flag_passage.text], set(query.red_flag_cues))),
         covered_terms=frozenset(covered),
-        covered_words=tuple(words_for_terms([p.text for p in evidence], covered)),
+        covered_words=tuple(words_for_terms(read, covered)),
+        support=tuple(h.score / hits[0].score for h in hits),
+        red_flag_support=tuple(red_scores),
+        on_topic=tuple(bool(set(tokenize(p.text)) & query.key_terms) for p in evidence),
     )
+
+
+def cited_passages(grade: Grade, a: Assessment) -> list[Passage]:
+    """The passages that support the grade, best first: none for `missing`; for `red_flag`, the passage
+    that reads like the red flag first; otherwise the best match first. A further passage is padding, and
+    left out, when it is both weak (under SUPPORT_RATIO of the best match's score) and unrelated (for a
+    red flag, no red-flag word; otherwise, none of the criterion's key terms): fewer citations beat
+    unrelated ones."""
+    if grade is Grade.MISSING or not a.evidence:
+        return []
+    if grade is Grade.RED_FLAG:
+        others = [
+            p
+            for p, red, support in zip(a.evidence, a.red_flag_support, a.support, strict=True)
+            if p is not a.red_flag_passage and (red > 0 or support >= SUPPORT_RATIO)
+        ]
+        return [a.red_flag_passage, *others]
+    return [a.evidence[0]] + [
+        p
+        for p, support, on_topic in zip(a.evidence[1:], a.support[1:], a.on_topic[1:], strict=True)
+        if support >= SUPPORT_RATIO or on_topic
+    ]
 
 
 def decide(assessment: Assessment, rubric: Rubric, present_threshold: float, red_flag_margin: float) -> Grade:
@@ -128,29 +161,65 @@ def index_document(
     return passages, BM25Index([p.text for p in passages])
 
 
-def _rationale(grade: Grade, a: Assessment, present_threshold: float, red_flag_margin: float) -> str:
+def section_headings(document: Document) -> dict[Passage, str]:
+    """Each passage -> the heading it sits under: a heading is never evidence, but it says what the
+    passages below it are about, so their coverage of a criterion's key terms counts it."""
+    sections, current = {}, ""
+    for passage in split_passages(document):
+        if is_heading(passage):
+            current = passage.text
+        else:
+            sections[passage] = current
+    return sections
+
+
+def _pages(passages: list[Passage]) -> str:
+    pages = sorted({p.page for p in passages})
+    if len(pages) == 1:
+        return f"Page {pages[0]}"
+    return "Pages " + ", ".join(map(str, pages[:-1])) + f" and {pages[-1]}"
+
+
+def _listed(words: tuple[str, ...], most: int = 5) -> str:
+    quoted = [f"“{w}”" for w in words[:most]]
+    if len(words) > most:
+        return ", ".join(quoted) + " and more"
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+
+
+def rationale(grade: Grade, a: Assessment, cited: list[Passage]) -> str:
+    """What was found, where, and why that grade, in words for the person who reads the report."""
     if grade is Grade.MISSING:
         return (
-            "Offline grader: no passage addresses this criterion closely enough "
-            f"(best relevance {a.relevance:.2f}, needs {present_threshold:g})."
+            "The proposal does not appear to address this criterion: no passage discusses it closely "
+            "enough to grade. Ask the vendor."
         )
     if grade is Grade.RED_FLAG:
         return (
-            f"Offline grader: the passage on page {a.red_flag_passage.page} uses words of the criterion's red-flag "
-            f"description ({', '.join(a.red_flag_words)}) more than words of its 'met' description "
-            f"(lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
+            f"Page {a.red_flag_passage.page} reads like this criterion's red flag: it says "
+            f"{_listed(a.red_flag_words)}, the rubric's language for a red flag, rather than the commitment "
+            "a full answer makes. Read the quoted passage before deciding."
         )
-    pages = ", ".join(str(n) for n in sorted({p.page for p in a.evidence}))
-    terms = ", ".join(a.covered_words) or "none"
-    coverage = (
-        f"cover only {len(a.covered_terms)} of the criterion's key terms ({terms}), fewer than the "
-        f"{MET_KEY_TERMS} a full answer needs"
-        if grade is Grade.PARTIAL
-        else f"cover {len(a.covered_terms)} of the criterion's key terms ({terms})"
-    )
+    where, one = _pages(cited), len({p.page for p in cited}) == 1
+    if grade is Grade.PARTIAL:
+        covered = f"only {_listed(a.covered_words)}" if a.covered_words else "none of its key points"
+        return (
+            f"{where} {'touches' if one else 'touch'} on this criterion but {'mentions' if one else 'mention'} "
+            f"{covered}; a full answer covers at least {MET_KEY_TERMS} of its key points. Ask the vendor "
+            "for the rest."
+        )
+    covering = f", covering {_listed(a.covered_words)}" if a.covered_words else ""
     return (
-        f"Offline grader: relevant passages on page(s) {pages} (relevance {a.relevance:.2f}) {coverage}; "
-        f"they do not lean towards the red flag (lead {a.red_flag_lead:.1f}, needs {red_flag_margin:g})."
+        f"{where} {'addresses' if one else 'address'} this criterion{covering}; nothing there reads like the red flag."
+    )
+
+
+def details(a: Assessment, present_threshold: float, red_flag_margin: float) -> str:
+    """The figures behind the grade, for whoever checks or calibrates the grader."""
+    return (
+        f"{GRADER_VERSION}: relevance {a.relevance:.2f} (addressed from {present_threshold:g}); "
+        f"red-flag lead {a.red_flag_lead:.1f} (red flag from {red_flag_margin:g}); "
+        f"key terms covered {len(a.covered_terms)} (met needs {MET_KEY_TERMS} where partial is allowed)."
     )
 
 
@@ -166,24 +235,24 @@ class OfflineBackend:
 
     def grade_sync(self, document: Document, rubric: Rubric) -> RawGrading:
         passages, index = index_document(document, headings=False, rubric=rubric)
+        sections = section_headings(document)
         present_threshold, red_flag_margin = thresholds(rubric)
-        findings = []
+        findings, figures = [], {}
         for criterion in rubric.criteria:
-            a = assess(criterion, passages, index)
+            a = assess(criterion, passages, index, sections)
             grade = decide(a, rubric, present_threshold, red_flag_margin)
-            cited = [] if grade is Grade.MISSING else a.evidence
-            if grade is Grade.RED_FLAG:
-                cited = [a.red_flag_passage] + [p for p in a.evidence if p is not a.red_flag_passage]
+            cited = cited_passages(grade, a)
+            figures[criterion.id] = details(a, present_threshold, red_flag_margin)
             findings.append(
                 RawFinding(
                     criterion_id=criterion.id,
                     grade=grade,
-                    rationale=_rationale(grade, a, present_threshold, red_flag_margin),
+                    rationale=rationale(grade, a, cited),
                     citations=[RawCitation(page=p.page, quote=p.text) for p in cited],
                     clarification_question=None if grade is Grade.MET else criterion.default_question,
                 )
             )
-        return RawGrading(findings=findings, model=None, prompt_version=GRADER_VERSION)
+        return RawGrading(findings=findings, model=None, prompt_version=GRADER_VERSION, details=figures)
 
 
 def create_backend(settings: Settings) -> OfflineBackend:

@@ -1,20 +1,24 @@
 """The vendor comparison as CSV, XLSX, self-contained HTML and Markdown: pure functions of a Comparison."""
 
 import io
+import re
 from html import escape
 
-from reviewer.comparison import Comparison, VendorRow
+from reviewer.comparison import Comparison, FindingRow, VendorRow
 from reviewer.render.cells import append_xlsx_row, to_csv_text
 from reviewer.render.escape import markdown_text
+from reviewer.render.wording import offline_banner, plural
 
 GRADE_SYMBOL = {"met": "met", "partial": "partial", "missing": "missing", "red_flag": "RED FLAG", None: "error"}
 GRADE_COLOUR = {"met": "C6EFCE", "partial": "FFEB9C", "missing": "E7E6E6", "red_flag": "FFC7CE", None: "BFBFBF"}
+FIRST_GRADE_COLUMN = 7  # 0-based index of the first criterion column in matrix_header
+Cell = str | int | float | None
 
 
 def _grade(row: VendorRow, criterion_id: str) -> str:
-    if row.status != "done":
+    if criterion_id not in row.grades:
         return "no review"
-    grade = row.grades.get(criterion_id)
+    grade = row.grades[criterion_id]
     return GRADE_SYMBOL[grade.value if grade else None]
 
 
@@ -24,10 +28,14 @@ def _rank(row: VendorRow) -> str:
     return f"{row.rank}=" if row.tied else str(row.rank)
 
 
-def _score(row: VendorRow) -> str:
-    if row.overall_score is None:
-        return "—"
-    return f"{row.overall_score:.1f}" + ("" if row.score_complete else " (incomplete)")
+def _status(row: VendorRow) -> str:
+    if row.status != "done":
+        return f"failed: {row.error}"
+    return "done" if row.score_complete else "done (score incomplete: some criteria could not be graded)"
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def matrix_header(c: Comparison) -> list[str]:
@@ -44,25 +52,61 @@ def matrix_header(c: Comparison) -> list[str]:
     ]
 
 
-def matrix_rows(c: Comparison) -> list[list[str]]:
+def matrix_values(c: Comparison) -> list[list[Cell]]:
+    """The matrix with numbers as numbers; a proposal without a scored review has empty counts."""
     return [
         [
             _rank(r),
             r.vendor,
             ", ".join(r.file_names) or r.file_name,
-            _score(r),
-            r.verdict or "—",
-            str(r.red_flags),
-            str(r.unsupported),
+            r.overall_score,
+            r.verdict or ("failed" if r.status != "done" else None),
+            r.red_flags,
+            r.unsupported,
             *[_grade(r, col.id) for col in c.criteria],
-            r.status if r.status == "done" else f"failed: {r.error}",
+            _status(r),
         ]
         for r in c.rows
     ]
 
 
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def matrix_rows(c: Comparison) -> list[list[str]]:
+    return [[_text(v) for v in row] for row in matrix_values(c)]
+
+
+def _quotes(f: FindingRow) -> str | None:
+    """A finding's quotes in one line: the quote alone, or each with its page when there are several."""
+    if len(f.evidence) == 1:
+        return _one_line(f.evidence[0].quote)
+    return "; ".join(f"“{_one_line(q.quote)}” (p. {q.page})" for q in f.evidence) or None
+
+
+def _offline_count(c: Comparison) -> int:
+    return sum(1 for r in c.rows if r.offline)
+
+
+def _grader(row: VendorRow) -> str | None:
+    if row.offline:
+        return "offline grader (no language model)"
+    return "language model" if row.status == "done" else None
+
+
 def to_csv(c: Comparison) -> str:
-    return to_csv_text(matrix_header(c), matrix_rows(c))
+    """The matrix, with a 'grader' column saying per proposal whether the offline grader graded it."""
+    rows = [[*values, _grader(row) or ""] for row, values in zip(c.rows, matrix_rows(c), strict=True)]
+    return to_csv_text([*matrix_header(c), "grader"], rows)
+
+
+def _red_flags(c: Comparison) -> list[FindingRow]:
+    return [f for f in c.findings if f.grade is not None and f.grade.value == "red_flag"]
 
 
 def to_markdown(c: Comparison) -> str:
@@ -71,66 +115,90 @@ def to_markdown(c: Comparison) -> str:
     lines = [
         f"# Vendor comparison: {cell(c.rubric_title)}",
         "",
-        f"Rubric `{c.rubric_id}` v{c.rubric_version}; {len(c.rows)} proposals"
+        f"Rubric `{c.rubric_id}` v{c.rubric_version}; {plural(len(c.rows), 'proposal')}"
         + ("; vendors anonymised" if c.anonymized else "")
         + f"; generated {c.generated_at:%Y-%m-%d %H:%M} UTC.",
         "",
     ]
-    if any(r.offline for r in c.rows):
-        lines += ["> Some or all reviews come from the **offline grader** (no language model): use for triage.", ""]
+    if offline := _offline_count(c):
+        lines += [f"> **{offline_banner(offline, len(c.rows))}**", ""]
     header = matrix_header(c)
     lines += ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in matrix_rows(c)]
-    flags = [f for f in c.findings if f.grade is not None and f.grade.value == "red_flag"]
-    if flags:
+    flags = _red_flags(c)
+    if flags:  # one line per red-flag finding, with the quote it stands on first
         lines += ["", "## Red flags", ""]
-        lines += [
-            f"- **{cell(f.vendor)}**, {cell(f.criterion)}: {cell(f.rationale)}"
-            + (f" (p. {f.page}: “{cell(f.quote)}”)" if f.quote and f.verified else "")
-            for f in flags
-        ]
+        for f in flags:
+            quote = next((q for q in f.evidence if q.verified), None)
+            lines.append(
+                f"- **{cell(f.vendor)}**, {cell(f.criterion)}: {cell(f.rationale)}"
+                + (f" (p. {quote.page}: “{cell(quote.quote)}”)" if quote else "")
+            )
     return "\n".join(lines) + "\n"
 
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433}table{border-collapse:collapse}
-th,td{border:1px solid #d5d9e0;padding:.35rem .5rem;font-size:.9rem;vertical-align:top}th{background:#f3f5f8}
+STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+th,td{border:1px solid #d5d9e0;padding:.35rem .5rem;font-size:.9rem;vertical-align:top;overflow-wrap:anywhere;
+hyphens:auto}th{background:#f3f5f8}
 td.met{background:#c6efce}td.partial{background:#ffeb9c}td.missing{background:#e7e6e6}td.red_flag{background:#ffc7ce}
-td.error{background:#bfbfbf}details{margin:.3rem 0}.q{color:#444;font-style:italic}"""
+td.error{background:#bfbfbf}td a{color:inherit}details{margin:.3rem 0}.q{color:#444;font-style:italic}
+.banner{background:#fff6d6;border:1px solid #e8cf6d;padding:.6rem 1rem;border-radius:6px}
+:target{outline:3px solid #5b8def}"""
+
+
+def anchor(key: str, criterion_id: str | None = None) -> str:
+    """The id of a vendor's evidence section, or of one of its findings: unique per row, valid in a URL."""
+    if criterion_id is None:
+        return key
+    return f"{key}-" + re.sub(r"[^A-Za-z0-9_-]", "-", criterion_id)
 
 
 def to_html(c: Comparison) -> str:
     e = escape
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Vendor comparison: {e(c.rubric_title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Vendor comparison: {e(c.rubric_title)}</h1>",
-        f"<p>Rubric {e(c.rubric_id)} v{e(c.rubric_version)}; {len(c.rows)} proposals"
+    ]
+    if offline := _offline_count(c):
+        out.append(f"<p class='banner'><strong>{e(offline_banner(offline, len(c.rows)))}</strong></p>")
+    out += [
+        f"<p>Rubric {e(c.rubric_id)} v{e(c.rubric_version)}; {plural(len(c.rows), 'proposal')}"
         + ("; vendors anonymised" if c.anonymized else "")
         + f"; generated {c.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
         "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in matrix_header(c)) + "</tr>",
     ]
+    criteria_columns = range(FIRST_GRADE_COLUMN, FIRST_GRADE_COLUMN + len(c.criteria))
     for row, values in zip(c.rows, matrix_rows(c), strict=True):
         cells = []
         for i, value in enumerate(values):
-            css = ""
-            if 7 <= i < 7 + len(c.criteria) and row.status == "done":
-                grade = row.grades.get(c.criteria[i - 7].id)
+            css, content = "", e(value)
+            if i == 1:
+                content = f"<a href='#{anchor(row.key)}'>{e(value)}</a>"
+            elif i in criteria_columns and row.grades:
+                criterion_id = c.criteria[i - FIRST_GRADE_COLUMN].id
+                grade = row.grades.get(criterion_id)
                 css = f" class='{grade.value if grade else 'error'}'"
-            anchor = f"<a href='#{e(row.vendor)}'>{e(value)}</a>" if i == 1 else e(value)
-            cells.append(f"<td{css}>{anchor}</td>")
+                if criterion_id in row.grades:
+                    content = f"<a href='#{anchor(row.key, criterion_id)}'>{e(value)}</a>"
+            cells.append(f"<td{css}>{content}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table><h2>Evidence</h2>")
     for row in c.rows:
-        out.append(f"<h3 id='{e(row.vendor)}'>{e(row.vendor)}</h3>")
-        for f in (f for f in c.findings if f.vendor == row.vendor):
+        out.append(f"<h3 id='{anchor(row.key)}'>{e(row.vendor)}</h3>")
+        if row.status != "done":
+            out.append(f"<p>{e(_status(row))}</p>")
+        for f in (f for f in c.findings if f.key == row.key):
             grade = GRADE_SYMBOL[f.grade.value if f.grade else None]
-            quote = (
-                f"<p class='q'>p. {f.page}: “{e(f.quote)}”{'' if f.verified else ' (not verified)'}</p>"
-                if f.quote
-                else ""
+            quotes = "".join(
+                f"<p class='q'>p. {q.page}: “{e(q.quote)}”{'' if q.verified else ' (not verified)'}</p>"
+                for q in f.evidence
             )
             out.append(
-                f"<details><summary>{e(f.criterion)}: {e(grade)}</summary><p>{e(f.rationale)}</p>{quote}"
+                f"<details id='{anchor(row.key, f.criterion_id)}'><summary>{e(f.criterion)}: {e(grade)}</summary>"
+                f"<p>{e(f.rationale)}</p>{quotes}"
                 + (f"<p>Ask: {e(f.question)}</p>" if f.question else "")
                 + "</details>"
             )
@@ -139,26 +207,43 @@ def to_html(c: Comparison) -> str:
 
 
 def to_xlsx(c: Comparison) -> bytes:
+    """Two sheets: the matrix (numbers stored as numbers, colour-coded grades) and every finding with its
+    quotes on one line each; text cells wrap. An offline run opens with a banner row above the header."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    wrap = Alignment(wrap_text=True, vertical="top")
     book = Workbook()
     matrix = book.active
     matrix.title = "Comparison"
-    append_xlsx_row(matrix, matrix_header(c))
-    for row, values in zip(c.rows, matrix_rows(c), strict=True):
-        append_xlsx_row(matrix, values)
+    header = [*matrix_header(c), "grader"]
+    if offline := _offline_count(c):
+        append_xlsx_row(matrix, [offline_banner(offline, len(c.rows))])
+        matrix.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+        banner = matrix.cell(row=1, column=1)
+        banner.font = Font(bold=True)
+        banner.fill = PatternFill("solid", fgColor="FFF6D6")
+        banner.alignment = wrap
+        matrix.row_dimensions[1].height = 45
+    header_row = matrix.max_row + 1 if offline else 1
+    append_xlsx_row(matrix, header)
+    for row, values in zip(c.rows, matrix_values(c), strict=True):
+        append_xlsx_row(matrix, [*values, _grader(row)])
+        r = matrix.max_row
+        matrix.cell(row=r, column=4).number_format = "0.0"
         for j, col in enumerate(c.criteria):
-            if row.status == "done":
-                grade = row.grades.get(col.id)
+            if col.id in row.grades:
+                grade = row.grades[col.id]
                 colour = GRADE_COLOUR[grade.value if grade else None]
-                matrix.cell(row=matrix.max_row, column=8 + j).fill = PatternFill("solid", fgColor=colour)
-    for sheet_row in matrix.iter_rows(min_row=1, max_row=1):
+                matrix.cell(row=r, column=FIRST_GRADE_COLUMN + 1 + j).fill = PatternFill("solid", fgColor=colour)
+    for sheet_row in matrix.iter_rows(min_row=header_row):
         for cell in sheet_row:
-            cell.font = Font(bold=True)
-    matrix.freeze_panes = "C2"
-    matrix.auto_filter.ref = matrix.dimensions
+            cell.alignment = wrap
+    for cell in matrix[header_row]:
+        cell.font = Font(bold=True)
+    matrix.freeze_panes = f"C{header_row + 1}"
+    matrix.auto_filter.ref = f"A{header_row}:{get_column_letter(len(header))}{matrix.max_row}"
     for j in range(1, matrix.max_column + 1):
         matrix.column_dimensions[get_column_letter(j)].width = 14 if j > 2 else 22
 
@@ -173,14 +258,17 @@ def to_xlsx(c: Comparison) -> bytes:
                 f.vendor,
                 f.criterion,
                 GRADE_SYMBOL[f.grade.value if f.grade else None],
-                f.page,
-                f.quote,
-                "yes" if f.verified else "no",
-                f.rationale,
-                f.question,
+                f.evidence[0].page if len(f.evidence) == 1 else ", ".join(str(q.page) for q in f.evidence) or None,
+                _quotes(f),
+                ("yes" if all(q.verified for q in f.evidence) else "no") if f.evidence else None,
+                _one_line(f.rationale),
+                _one_line(f.question) or None,
                 ", ".join(f.flags),
             ],
         )
+    for sheet_row in details.iter_rows(min_row=2):
+        for cell in sheet_row:
+            cell.alignment = wrap
     for cell in details[1]:
         cell.font = Font(bold=True)
     details.freeze_panes = "A2"

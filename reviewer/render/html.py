@@ -3,6 +3,7 @@
 from html import escape
 
 from reviewer.render.markdown import FLAG_LABELS, VERDICT_LABELS, grade_label
+from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FindingFlag, Review
 
 STYLE = """
@@ -29,14 +30,10 @@ def render_html(review: Review) -> str:
         f"<h1>Proposal review: {_e(title)}</h1>",
     ]
     if review.offline:
-        out.append(
-            "<p class='banner'><strong>Offline grader.</strong> Graded by lexical retrieval and rules, without a "
-            "language model: it finds the passages that matter more reliably than it judges them. Use it for "
-            "triage: read the cited passages, and confirm the grades with a model-backed review or a person.</p>"
-        )
+        out.append(f"<p class='banner'><strong>{_e(OFFLINE_TITLE)}</strong> {_e(OFFLINE_BANNER)}</p>")
     out.append(
         "<ul>"
-        f"<li><strong>Document:</strong> {_e(review.document.file_name)} ({review.document.pages} pages)</li>"
+        f"<li><strong>Document:</strong> {_e(review.document.file_name)} ({plural(review.document.pages, 'page')})</li>"
         f"<li><strong>Rubric:</strong> {_e(review.rubric.title)} "
         f"({_e(review.rubric.id)} v{_e(review.rubric.version)})</li>"
         f"<li><strong>Overall score:</strong> {score}{'' if review.score_complete else ' (incomplete)'}</li>"
@@ -90,7 +87,8 @@ def render_html(review: Review) -> str:
     u = review.usage
     out.append(
         f"<p class='meta'>Backend {_e(review.backend)}, model {_e(review.model or 'none (offline)')}, prompt "
-        f"{_e(review.prompt_version or '-')}; {u.calls} model call(s); estimated cost ${u.estimated_cost_usd:.4f}. "
+        f"{_e(review.prompt_version or '-')}; {plural(u.calls, 'model call')}; "
+        f"estimated cost ${u.estimated_cost_usd:.4f}. "
         f"Reviewed {review.created_at:%Y-%m-%d %H:%M} UTC.</p></body></html>"
     )
     return "\n".join(out)

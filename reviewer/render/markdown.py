@@ -2,6 +2,7 @@
 the questions to send back to the vendor."""
 
 from reviewer.render.escape import markdown_text as _cell
+from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import Finding, FindingFlag, Grade, Review
 
 GRADE_LABELS = {
@@ -51,15 +52,10 @@ def render_markdown(review: Review) -> str:
     title = review.vendor_name or review.document.file_name
     out = [f"# Proposal review: {_cell(title)}", ""]
     if review.offline:
-        out += [
-            "> **Offline grader.** Graded by lexical retrieval and rules, without a language model: it finds "
-            "the passages that matter more reliably than it judges them. Use it for triage: read the cited "
-            "passages, and confirm the grades with a model-backed review or a person.",
-            "",
-        ]
+        out += [f"> **{OFFLINE_TITLE}** {OFFLINE_BANNER}", ""]
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     out += [
-        f"- **Document:** {_cell(review.document.file_name)} ({review.document.pages} pages, "
+        f"- **Document:** {_cell(review.document.file_name)} ({plural(review.document.pages, 'page')}, "
         f"sha256 `{review.document.sha256[:12]}…`)",
         f"- **Rubric:** {_cell(review.rubric.title)} (`{review.rubric.id}` v{_cell(review.rubric.version)})",
         f"- **Overall score:** {score}" + ("" if review.score_complete else " (incomplete)"),
@@ -117,7 +113,7 @@ def render_markdown(review: Review) -> str:
     out += [
         "---",
         f"Backend `{review.backend}`, model `{model}`, prompt `{review.prompt_version or '-'}`; "
-        f"{u.calls} model call(s), {u.input_tokens} input / {u.output_tokens} output tokens, "
+        f"{plural(u.calls, 'model call')}, {u.input_tokens} input / {u.output_tokens} output tokens, "
         f"{u.cache_read_input_tokens} cache read / {u.cache_creation_input_tokens} cache write; "
         f"estimated cost ${u.estimated_cost_usd:.4f}. Reviewed {review.created_at:%Y-%m-%d %H:%M} UTC.",
         "",

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from reviewer.comparison import Comparison
 from reviewer.render.escape import slack_text as _escape
 from reviewer.render.markdown import VERDICT_LABELS
+from reviewer.render.wording import OFFLINE_SHORT, clip, plural
 from reviewer.review import Finding, Grade, Review
 
 MAX_BLOCKS = 50
@@ -24,8 +25,7 @@ EMOJI = {
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip(text, limit)
 
 
 # What a person is told when a review fails, by error code: our words, never a library's message
@@ -124,13 +124,9 @@ def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list
                 {
                     "type": "mrkdwn",
                     "text": _clip(
-                        f"{_escape(review.document.file_name)} · {review.document.pages} pages · rubric "
+                        f"{_escape(review.document.file_name)} · {plural(review.document.pages, 'page')} · rubric "
                         f"{_escape(review.rubric.title)} v{_escape(review.rubric.version)} · "
-                        + (
-                            "offline grader (no language model): triage only"
-                            if review.offline
-                            else f"{review.backend} {review.model or ''}"
-                        ),
+                        + (OFFLINE_SHORT if review.offline else f"{review.backend} {review.model or ''}"),
                         300,
                     ),
                 }
@@ -176,7 +172,7 @@ def summary_text(review: Review) -> str:
     """The plain-text fallback Slack shows in notifications."""
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     name = _escape(review.vendor_name or review.document.file_name)
-    return f"Review of {name}: {score}, {review.red_flag_count} red flags"
+    return f"Review of {name}: {score}, {plural(review.red_flag_count, 'red flag')}"
 
 
 class ReviewListItem(BaseModel):
@@ -210,7 +206,8 @@ def comparison_blocks(comparison: Comparison) -> list[dict]:
         rank = f"{row.rank}{'=' if row.tied else ''}"
         grades = " ".join(EMOJI[row.grades.get(c.id)] for c in comparison.criteria)
         lines.append(
-            f"{rank}. *{_escape(row.vendor)}* {row.overall_score:.0f}/100, {row.red_flags} red flags\n{grades}"
+            f"{rank}. *{_escape(row.vendor)}* {row.overall_score:.0f}/100, "
+            f"{plural(row.red_flags or 0, 'red flag')}\n{grades}"
         )
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "Vendor comparison"}},
