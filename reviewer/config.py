@@ -127,6 +127,8 @@ class IngestSettings(BaseSettings):
     # A dense page holds ~5,000; the document limit is ~750 k tokens, far past any model's window.
     max_page_chars: int = Field(default=200_000, ge=1)
     max_document_chars: int = Field(default=3_000_000, ge=1)
+    # A .docx is a zip: the sum of its parts' declared sizes is checked before anything is inflated.
+    max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     processes: int = Field(
         default=2, ge=1, le=64, validation_alias=_env("REVIEWER_INGEST_PROCESSES", "REVIEWER_EXTRACTION_PROCESSES")
     )

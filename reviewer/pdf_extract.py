@@ -1,4 +1,5 @@
-"""Text extraction with pypdf, run in a child process so a hostile PDF cannot hang or exhaust the caller.
+"""Text extraction with pypdf (and, for Word files, docx_extract), run in a child process so a hostile
+file cannot hang or exhaust the caller.
 
 pypdf has no per-document time limit, so the parent waits a bounded time and kills the child; the
 child caps its own address space (RLIMIT_AS) and CPU time before it parses anything, so a
@@ -34,6 +35,7 @@ class RawPage(BaseModel):
 
 class RawExtraction(BaseModel):
     pages: list[RawPage] = Field(default_factory=list)
+    pagination: str | None = None  # how a .docx was cut into pages (see docx_extract); None for PDFs
     error_code: str | None = None
     error_message: str | None = None
 
@@ -45,6 +47,7 @@ class ExtractionOptions(BaseModel):
     cpu_seconds: int
     max_page_chars: int = 200_000
     max_document_chars: int = 3_000_000
+    max_unpacked_bytes: int = 256 * 1024 * 1024
 
 
 def page_text_message(page: int, chars: int, limit: int, *, more_than: bool = False) -> str:
@@ -104,6 +107,17 @@ def _page_has_images(page) -> bool:
         return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
     except Exception:
         return False
+
+
+def extract_any(data: bytes, options: ExtractionOptions) -> RawExtraction:
+    """A PDF or a Word file, told apart by its bytes (the parent checked which it is)."""
+    if data.startswith(b"PK"):
+        from reviewer.docx_extract import extract_docx
+
+        return extract_docx(
+            data, options.max_pages, options.max_page_chars, options.max_document_chars, options.max_unpacked_bytes
+        )
+    return extract(data, options.password, options.max_pages, options.max_page_chars, options.max_document_chars)
 
 
 def extract(
@@ -191,9 +205,7 @@ def _serve_many(memory_bytes: int) -> None:
         options = ExtractionOptions.model_validate_json(header)
         data = _read_frame(stdin) or b""
         try:
-            result = extract(
-                data, options.password, options.max_pages, options.max_page_chars, options.max_document_chars
-            )
+            result = extract_any(data, options)
         except MemoryError:
             result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
         payload = result.model_dump_json().encode()
@@ -207,7 +219,7 @@ def _serve_one() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (options.cpu_seconds, options.cpu_seconds + 1))
     data = sys.stdin.buffer.read()
     try:
-        result = extract(data, options.password, options.max_pages, options.max_page_chars, options.max_document_chars)
+        result = extract_any(data, options)
     except MemoryError:
         result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
     sys.stdout.write(result.model_dump_json())
@@ -222,6 +234,7 @@ def extract_isolated(data: bytes, password: str | None, limits: "IngestSettings"
         cpu_seconds=max(1, int(limits.timeout_seconds) + 1),
         max_page_chars=limits.max_page_chars,
         max_document_chars=limits.max_document_chars,
+        max_unpacked_bytes=limits.max_unpacked_bytes,
     )
     try:
         child = subprocess.run(
@@ -312,6 +325,7 @@ class ExtractorPool:
             cpu_seconds=0,
             max_page_chars=self.limits.max_page_chars,
             max_document_chars=self.limits.max_document_chars,
+            max_unpacked_bytes=self.limits.max_unpacked_bytes,
         )
         async with self._slots:
             worker = self._idle.pop() if self._idle else await self._spawn()

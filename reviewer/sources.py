@@ -1,5 +1,5 @@
-"""The proposals a bulk run is given: folders (searched recursively), zip files (their .pdf members) and
-PDF files, each with a display name and a way to read its bytes; and the file -> vendor mapping.
+"""The proposals a bulk run is given: folders (searched recursively), zip files (their .pdf and .docx
+members) and PDF or Word files, each with a display name and a way to read its bytes; and the file -> vendor mapping.
 
 An input that cannot be used (a zip over the member limit or unreadable, a link out of its folder) is
 still a Source: it carries its reason, and reading it raises that reason, so it fails alone and its row
@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from reviewer.documents import safe_file_name
+from reviewer.docx_extract import DOCX_MAIN_PART
 from reviewer.errors import BadInputError
 
 MAX_ZIP_MEMBERS = 1000  # every member counts (folders, filler, PDFs): the central directory is read whole
@@ -87,17 +88,26 @@ def close_sources(sources: list[Source]) -> None:
         archive.close()
 
 
-def _is_pdf_name(name: str) -> bool:
-    return name.lower().endswith(".pdf")
+def _is_proposal_name(name: str) -> bool:
+    return name.lower().endswith((".pdf", ".docx"))
+
+
+def _is_word_file(path: Path) -> bool:
+    """A .docx is itself a zip: it is a proposal, not an archive of proposals, whatever its name."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return DOCX_MAIN_PART in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _folder_sources(folder: Path) -> list[Source]:
-    """Every PDF under the folder; links to folders are not entered, links to files outside it not followed."""
+    """Every PDF and .docx under the folder; links to folders are not entered, links out of it not followed."""
     root = folder.resolve()
     found: list[Source] = []
     for dirpath, _, files in os.walk(folder, followlinks=False):
         for file_name in files:
-            if not _is_pdf_name(file_name):
+            if not _is_proposal_name(file_name):
                 continue
             path = Path(dirpath) / file_name
             name = safe_file_name(file_name)
@@ -153,10 +163,10 @@ def _zip_sources(path: Path) -> list[Source]:
             f"{len(members):,} entries in the zip, over the limit of {MAX_ZIP_MEMBERS:,}; nothing in it was reviewed",
             "too_many_files",
         )
-    pdfs = [m for m in members if not m.is_dir() and _is_pdf_name(m.filename) and "__MACOSX" not in m.filename]
+    pdfs = [m for m in members if not m.is_dir() and _is_proposal_name(m.filename) and "__MACOSX" not in m.filename]
     if not pdfs:
         handle.close()
-        return refused("no PDF files in the zip", "no_inputs")
+        return refused("no PDF files or Word (.docx) files in the zip", "no_inputs")
     archive = ZipArchive(path, handle)
     return [
         Source(name=safe_file_name(m.filename), path=path, member=m.filename, archive=archive, info=m)
@@ -165,7 +175,7 @@ def _zip_sources(path: Path) -> list[Source]:
 
 
 def collect_sources(paths: list[Path]) -> list[Source]:
-    """PDFs from folders (recursively), zip files (their .pdf members) and PDF files, each under a name
+    """Proposals from folders (recursively), zip files (their .pdf/.docx members) and PDF/Word files, each under a name
     of its own; unusable inputs are kept with their reason."""
     sources: dict[str, Source] = {}
 
@@ -179,7 +189,9 @@ def collect_sources(paths: list[Path]) -> list[Source]:
     for path in paths:
         if path.is_dir():
             found = _folder_sources(path)
-        elif path.is_file() and not _is_pdf_name(path.name) and zipfile.is_zipfile(path):
+        elif (
+            path.is_file() and not _is_proposal_name(path.name) and zipfile.is_zipfile(path) and not _is_word_file(path)
+        ):
             found = _zip_sources(path)
         elif path.is_file():
             found = [Source(name=safe_file_name(path.name), path=path)]
@@ -188,7 +200,7 @@ def collect_sources(paths: list[Path]) -> list[Source]:
         for source in found:
             add(source)
     if not sources:
-        raise BadInputError("no PDF files found in the given paths", code="no_inputs")
+        raise BadInputError("no PDF files or Word (.docx) files found in the given paths", code="no_inputs")
     return list(sources.values())
 
 

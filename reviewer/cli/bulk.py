@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
 
 
 def estimate_bulk(sources: list, rubric, settings) -> int:
-    from reviewer.documents import read_pdf
+    from reviewer.documents import read_document
     from reviewer.errors import BadInputError
     from reviewer.grading.estimate import describe, empty_estimate, estimate_review
 
@@ -38,7 +38,7 @@ def estimate_bulk(sources: list, rubric, settings) -> int:
     for source in sources:
         try:
             data = source.read(settings.ingest.max_file_bytes)
-            document = read_pdf(data, source.name, limits=settings.ingest)
+            document = read_document(data, source.name, limits=settings.ingest)
         except (BadInputError, OSError) as exc:
             unreadable += 1
             reason = getattr(exc, "message", None) or str(exc)

@@ -9,8 +9,8 @@ from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context, note
 
 
 def add_parser(sub) -> None:
-    review = sub.add_parser("review", help="review one proposal PDF")
-    review.add_argument("file", type=Path, help="the proposal PDF")
+    review = sub.add_parser("review", help="review one proposal (PDF or Word .docx)")
+    review.add_argument("file", type=Path, help="the proposal: a PDF or a Word .docx file")
     review.add_argument("--rubric", default=None, help="rubric name (bundled or in REVIEWER_RUBRICS_DIR) or file")
     review.add_argument(
         "--backend", default=None, help="anthropic | openai_compatible | offline (default: anthropic if a key is set)"
@@ -41,7 +41,7 @@ def render(review, fmt: str, public_base_url: str) -> str:
 def run(args: argparse.Namespace, context: Context) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from reviewer.documents import read_pdf, safe_file_name
+    from reviewer.documents import read_document, safe_file_name
     from reviewer.errors import BadInputError
     from reviewer.output import check_writable, emit
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     # Extraction runs in a child interpreter: start it now, and load the rubric and the backend meanwhile.
     with ThreadPoolExecutor(max_workers=1) as pool:
         reading = pool.submit(
-            read_pdf, data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password
+            read_document, data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password
         )
         from reviewer.pipeline import review_document
         from reviewer.rubric import RubricCatalog

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from reviewer.comparison import Entry
 from reviewer.config import Settings
-from reviewer.documents import check_pdf_bytes
+from reviewer.documents import check_document_bytes
 from reviewer.errors import ReviewerError
 from reviewer.grading.base import create_backend
 from reviewer.progress import Progress
@@ -87,7 +87,7 @@ async def run_bulk(
             first_of[digest] = source.name
             copies[source.name] = [source.name]
             try:
-                check_pdf_bytes(data, settings.ingest)
+                check_document_bytes(data, settings.ingest)
                 job, deduplicated = await intake.enqueue(
                     data, source.name, target, vendor_name=vendors.get(source.name), force=force
                 )

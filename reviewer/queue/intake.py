@@ -9,7 +9,7 @@ import hashlib
 from pydantic import BaseModel, ConfigDict
 
 from reviewer.config import Settings
-from reviewer.documents import check_pdf_bytes, safe_file_name
+from reviewer.documents import check_document_bytes, safe_file_name
 from reviewer.grading.base import resolve_backend_name
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import Rubric, RubricCatalog
@@ -58,7 +58,7 @@ class Intake:
         force: bool = False,
     ) -> tuple[JobRecord, bool]:
         """(job, deduplicated). Raises the ingest error for bytes that are not a usable document."""
-        check_pdf_bytes(data, self.settings.ingest)
+        check_document_bytes(data, self.settings.ingest)
         sha256 = hashlib.sha256(data).hexdigest()
         if not force:
             existing = await asyncio.to_thread(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from reviewer.config import Settings
-from reviewer.documents import Document, read_pdf_with
+from reviewer.documents import Document, read_document_with
 from reviewer.errors import ReviewerError
 from reviewer.grading.base import GradingBackend, RawGrading, create_backend
 from reviewer.pdf_extract import ExtractorPool
@@ -236,7 +236,7 @@ class JobRunner:
 
     async def _prepare(self, job: JobRecord) -> PreparedJob:
         data = await asyncio.to_thread(self.files.get, job.sha256)
-        document = await read_pdf_with(self.extractor, data, job.file_name)
+        document = await read_document_with(self.extractor, data, job.file_name)
         return PreparedJob(job=job, document=document, rubric=self.catalog.load(job.rubric_name))
 
     async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> bool:

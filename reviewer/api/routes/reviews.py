@@ -53,7 +53,7 @@ def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONRes
     status_code=202,
     response_model=ReviewJob,
     responses={200: {"model": ReviewJob, "description": "done (wait=true), or an existing review"}, **ERRORS},
-    summary="Upload a proposal PDF for review",
+    summary="Upload a proposal (PDF or Word .docx) for review",
 )
 async def create_review(
     file: UploadFile,
