@@ -92,15 +92,6 @@ def _is_proposal_name(name: str) -> bool:
     return name.lower().endswith((".pdf", ".docx"))
 
 
-def _is_word_file(path: Path) -> bool:
-    """A .docx is itself a zip: it is a proposal, not an archive of proposals, whatever its name."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return DOCX_MAIN_PART in archive.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
 def _folder_sources(folder: Path) -> list[Source]:
     """Every PDF and .docx under the folder; links to folders are not entered, links out of it not followed."""
     root = folder.resolve()
@@ -157,6 +148,9 @@ def _zip_sources(path: Path) -> list[Source]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return refused("not a readable zip file (its directory is damaged)", "bad_zip")
     members = handle.infolist()
+    if any(m.filename == DOCX_MAIN_PART for m in members):  # a Word file under another name: one proposal
+        handle.close()
+        return [Source(name=name, path=path)]
     if len(members) > MAX_ZIP_MEMBERS:
         handle.close()
         return refused(
@@ -189,9 +183,7 @@ def collect_sources(paths: list[Path]) -> list[Source]:
     for path in paths:
         if path.is_dir():
             found = _folder_sources(path)
-        elif (
-            path.is_file() and not _is_proposal_name(path.name) and zipfile.is_zipfile(path) and not _is_word_file(path)
-        ):
+        elif path.is_file() and not _is_proposal_name(path.name) and zipfile.is_zipfile(path):
             found = _zip_sources(path)
         elif path.is_file():
             found = [Source(name=safe_file_name(path.name), path=path)]

@@ -159,6 +159,11 @@ def test_bulk_takes_word_files_from_folders_and_zips_and_a_word_file_is_not_an_a
     direct.write_bytes(word_file(structured))
     names = [s.name for s in collect_sources([folder, archive, direct])]
     assert names == ["a.docx", "b.pdf", "c.docx", "d.docx"]
+    misnamed = tmp_path / "e.zip"
+    misnamed.write_bytes(word_file(structured))
+    [source] = collect_sources([misnamed])
+    assert source.member is None and source.error is None
+    assert read_document(source.read(10_000_000), source.name).source == "docx"
 
 
 def test_api_accepts_a_word_upload(tmp_path):
