@@ -8,6 +8,7 @@ directory: a folder of vendor files could carry one (issue 13).
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -153,9 +154,15 @@ class ApiSettings(BaseSettings):
         validation_alias=_env("REVIEWER_API_LOG_FORMAT", "REVIEWER_LOG_FORMAT"),
     )
 
-    @field_validator("keys", mode="before")
+    lead_evaluators: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="evaluator names that may set consensus and see blind panels' names",
+        validation_alias=_env("REVIEWER_LEAD_EVALUATORS", "REVIEWER_API_LEAD_EVALUATORS"),
+    )
+
+    @field_validator("keys", "lead_evaluators", mode="before")
     @classmethod
-    def _comma_separated_keys(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             stripped = value.strip()
             if stripped.startswith("["):
@@ -166,10 +173,36 @@ class ApiSettings(BaseSettings):
     @field_validator("keys")
     @classmethod
     def _refuse_placeholder_api_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
-        for key in value:
-            if key.get_secret_value().strip().lower() in PLACEHOLDER_KEYS or len(key.get_secret_value()) < 16:
+        for _, key in _named_keys(value):
+            if key.strip().lower() in PLACEHOLDER_KEYS or len(key) < 16:
                 raise ValueError("API keys must be at least 16 characters and not a placeholder")
+        names = [name for name, _ in _named_keys(value)]
+        if len(set(names)) != len(names):
+            raise ValueError("two API keys carry the same evaluator name")
         return value
+
+    def evaluators(self) -> list[tuple[str, SecretStr]]:
+        """(evaluator name, key) for every key: `name:key` entries carry their name, a bare key is
+        `key-1`, `key-2`, ... by its position in the list."""
+        return [(name, SecretStr(key)) for name, key in _named_keys(self.keys)]
+
+    def is_lead(self, evaluator: str) -> bool:
+        return evaluator in self.lead_evaluators
+
+
+_EVALUATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def _named_keys(keys: list[SecretStr]) -> list[tuple[str, str]]:
+    named = []
+    for position, entry in enumerate(keys, start=1):
+        value = entry.get_secret_value().strip()
+        name, sep, key = value.partition(":")
+        if sep and _EVALUATOR_NAME.fullmatch(name):
+            named.append((name, key.strip()))
+        else:
+            named.append((f"key-{position}", value))
+    return named
 
 
 class JobSettings(BaseSettings):

@@ -54,6 +54,44 @@ class Citation(BaseModel):
     note: str | None = None
 
 
+class FinalSource(StrEnum):
+    """Which layer a final grade came from."""
+
+    AI = "ai"
+    EVALUATOR = "evaluator"
+    CONSENSUS = "consensus"
+
+
+class Assessment(BaseModel):
+    """A named evaluator's grade for one criterion: the human layer beside the grader's finding."""
+
+    id: str
+    review_id: str
+    criterion_id: str
+    evaluator: str
+    grade: Grade
+    reason: str | None = Field(default=None, description="Required when the grade differs from the grader's.")
+    note: str | None = None
+    rejected_citations: list[int] = Field(
+        default_factory=list, description="Indexes of the grader's citations this evaluator says do not support it."
+    )
+    citations: list["Citation"] = Field(
+        default_factory=list, description="Quotes the evaluator added, verified against the document."
+    )
+    created_at: datetime
+
+
+class Consensus(BaseModel):
+    """The evaluation lead's decision for one criterion; it overrides every other grade."""
+
+    review_id: str
+    criterion_id: str
+    grade: Grade
+    reason: str
+    lead: str
+    created_at: datetime
+
+
 class Finding(BaseModel):
     criterion_id: str
     title: str
@@ -74,6 +112,16 @@ class Finding(BaseModel):
     clarification_question: str | None = None
     flags: list[FindingFlag] = Field(default_factory=list)
     error: str | None = None
+    # The human layer, filled in the final view (reviewer.assessment.final_review); the grader leaves it empty.
+    ai_grade: Grade | None = Field(default=None, description="The grader's grade, as it produced it.")
+    final_grade: Grade | None = Field(default=None, description="The grade that counts (equal to `grade`).")
+    final_source: FinalSource = FinalSource.AI
+    confirmed: bool = Field(default=False, description="False while the final grade is the grader's, unconfirmed.")
+    assessments: list[Assessment] = Field(default_factory=list, description="Each evaluator's latest assessment.")
+    consensus: Consensus | None = None
+    disagreement: bool = Field(
+        default=False, description="Evaluators disagree with each other, or the final grade differs from the grader's."
+    )
 
     @property
     def verified_citations(self) -> list[Citation]:
@@ -126,6 +174,11 @@ class Review(BaseModel):
     error_count: int
     warnings: list[ReviewWarning] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    assessed: bool = Field(
+        default=False, description="True in the panel's view: grades are final grades (see each finding's source)."
+    )
+    confirmed_count: int = 0
+    disagreement_count: int = 0
 
 
 def finding_points(grade: Grade, flags: list[FindingFlag]) -> float:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from reviewer import __version__
 from reviewer.api.deps import require_api_key
 from reviewer.api.errors import error_body, install_error_handlers
-from reviewer.api.routes import batches, health, reviews, rubrics
+from reviewer.api.routes import batches, health, panel, reviews, rubrics
 from reviewer.config import Settings, locate_env_file
 from reviewer.grading.base import create_backend
 from reviewer.logs import configure_logging
@@ -112,6 +112,7 @@ def create_app(
         app.include_router(reviews.router, dependencies=protected)
         app.include_router(rubrics.router, dependencies=protected)
         app.include_router(batches.router, dependencies=protected)
+        app.include_router(panel.router, dependencies=protected)
     for extension in extensions:
         extension.mount(app)
     return app

@@ -4,10 +4,12 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
 
 from reviewer.api.errors import ApiError
 from reviewer.config import Settings
 from reviewer.queue.intake import Intake
+from reviewer.queue.panel import PanelService
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore
@@ -37,12 +39,17 @@ def get_intake(request: Request) -> Intake:
     return request.app.state.services.intake
 
 
+def get_panel(request: Request) -> PanelService:
+    return request.app.state.services.panel
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 CatalogDep = Annotated[RubricCatalog, Depends(get_catalog)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
+PanelDep = Annotated[PanelService, Depends(get_panel)]
 
 
 def presented_key(request: Request) -> str | None:
@@ -52,14 +59,40 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_api_key(request: Request, settings: SettingsDep) -> None:
+ANONYMOUS_EVALUATOR = "local"
+
+
+def evaluator_for_key(settings: Settings, key: str) -> str | None:
+    """The evaluator a key names, or None when it is no configured key."""
+    found = None
+    for name, allowed in settings.api.evaluators():  # every key compared, in constant time, without stopping early
+        if hmac.compare_digest(key.encode(), allowed.get_secret_value().encode()):
+            found = name
+    return found
+
+
+def require_api_key(request: Request, settings: SettingsDep) -> str:
+    """The evaluator making the request (the name of their key). Without keys, under --no-auth, everyone is
+    the one local user, who leads their own evaluations."""
     if not settings.api.keys and request.app.state.allow_anonymous:
-        return
+        return ANONYMOUS_EVALUATOR
     key = presented_key(request)
     if not key:
         raise ApiError(401, "unauthorized", "an API key is required: send 'Authorization: Bearer <key>'")
-    matched = False
-    for allowed in settings.api.keys:  # compare against every key, in constant time, without stopping early
-        matched |= hmac.compare_digest(key.encode(), allowed.get_secret_value().encode())
-    if not matched:
+    evaluator = evaluator_for_key(settings, key)
+    if evaluator is None:
         raise ApiError(401, "unauthorized", "the API key is not valid")
+    return evaluator
+
+
+class Evaluator(BaseModel):
+    name: str
+    lead: bool
+
+
+def current_evaluator(request: Request, settings: SettingsDep) -> Evaluator:
+    name = require_api_key(request, settings)
+    return Evaluator(name=name, lead=name == ANONYMOUS_EVALUATOR or settings.api.is_lead(name))
+
+
+EvaluatorDep = Annotated[Evaluator, Depends(current_evaluator)]

@@ -8,12 +8,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reviewer.errors import ConfigurationError, IngestError, ReviewerError, RubricError
+from reviewer.errors import BadInputError, IngestError, ReviewerError
 
 log = logging.getLogger(__name__)
 
 INGEST_STATUS = {"too_large": 413, "not_pdf": 415}
-CODE_STATUS = {"unknown_rubric": 404, "not_found": 404, "unauthorized": 401, "not_ready": 409}
+CODE_STATUS = {"unknown_rubric": 404, "not_found": 404, "unauthorized": 401, "not_ready": 409, "forbidden": 403}
 
 
 class ApiError(Exception):
@@ -27,7 +27,7 @@ def status_for(error: ReviewerError) -> int:
         return CODE_STATUS[error.code]
     if isinstance(error, IngestError):
         return INGEST_STATUS.get(error.code, 422)
-    if isinstance(error, RubricError | ConfigurationError):
+    if isinstance(error, BadInputError):
         return 422
     return 500
 

@@ -51,7 +51,11 @@ class ReviewJob(BaseModel):
     review: Review | None = None
 
     @classmethod
-    def from_record(cls, job: JobRecord, *, with_review: bool = True, deduplicated: bool = False) -> "ReviewJob":
+    def from_record(
+        cls, job: JobRecord, *, with_review: bool = True, deduplicated: bool = False, review: Review | None = None
+    ) -> "ReviewJob":
+        """`review`: the view to show (the panel's final grades); default the grader's review as stored."""
+
         def when(ts: float | None) -> datetime | None:
             return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
@@ -76,7 +80,7 @@ class ReviewJob(BaseModel):
             links=ReviewLinks(
                 self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"
             ),
-            review=review_of(job) if with_review else None,
+            review=(review or review_of(job)) if with_review else None,
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from reviewer.config import Settings
 from reviewer.grading.base import create_backend
 from reviewer.queue.intake import Intake
+from reviewer.queue.panel import PanelService
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore, make_engine
@@ -20,6 +21,7 @@ class Services:
     catalog: RubricCatalog
     runner: JobRunner
     intake: Intake
+    panel: PanelService
 
     @classmethod
     def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
@@ -27,7 +29,8 @@ class Services:
         files = FileStore(settings.storage.data_dir / "uploads")
         catalog = RubricCatalog.from_settings(settings)
         runner = JobRunner(store, files, settings, catalog, backend_factory)
-        return cls(settings, store, files, catalog, runner, Intake(runner))
+        panel = PanelService(store, files, catalog, settings)
+        return cls(settings, store, files, catalog, runner, Intake(runner), panel)
 
     def close(self) -> None:
         self.store.engine.dispose()

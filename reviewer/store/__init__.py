@@ -8,10 +8,12 @@ from reviewer.store.files import FileStore
 from reviewer.store.job_store import JobStore
 from reviewer.store.jobs import FINISHED_STATUSES, NO_MODEL, JobQueue, JobRecord, JobStatus, NewJob, dedup_key
 from reviewer.store.notifications import Notification, NotificationStatus, Outbox
+from reviewer.store.panel import AuditEvent, PanelStore
 
 __all__ = [
     "FINISHED_STATUSES",
     "NO_MODEL",
+    "AuditEvent",
     "BatchItem",
     "BatchRecord",
     "BatchState",
@@ -26,6 +28,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Outbox",
+    "PanelStore",
     "bounded",
     "dedup_key",
     "fit_text",

@@ -25,6 +25,9 @@ batches = Table(
     Column("created_at", Float, nullable=False),
     Column("rubric_name", String(128), nullable=False),
     Column("anonymize", Integer, nullable=False, default=0),
+    Column(
+        "blind", Integer, nullable=False, default=0, server_default="0"
+    ),  # blind panel: labels, and grades hidden until submitted
     Column("items", Text, nullable=False),  # JSON: [{"file_name", "job_id", "error"}]
 )
 
@@ -40,6 +43,7 @@ class BatchRecord(BaseModel):
     created_at: float
     rubric_name: str
     anonymize: bool
+    blind: bool = False
     items: list[BatchItem]
 
 
@@ -47,20 +51,35 @@ class BatchStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create_batch(self, rubric_name: str, anonymize: bool, items: list[BatchItem]) -> BatchRecord:
+    def create_batch(
+        self, rubric_name: str, anonymize: bool, items: list[BatchItem], *, blind: bool = False
+    ) -> BatchRecord:
         row = bounded(
             batches,
             {
                 "id": uuid.uuid4().hex,
                 "created_at": time.time(),
                 "rubric_name": rubric_name,
-                "anonymize": int(anonymize),
+                "anonymize": int(anonymize or blind),
+                "blind": int(blind),
                 "items": json.dumps([i.model_dump() for i in items]),
             },
         )
         with self.db.transaction() as conn:
             conn.execute(insert(batches).values(**row))
         return _record(row)
+
+    def in_blind_batch(self, job_id: str) -> bool:
+        """Whether the job is one of a blind panel's (its items are JSON: the id is matched in the text)."""
+        with self.db.connect() as conn:
+            return (
+                conn.execute(
+                    select(batches.c.id)
+                    .where(batches.c.blind == 1, batches.c["items"].contains(f'"{job_id}"'))
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def get_batch(self, batch_id: str) -> BatchRecord | None:
         with self.db.connect() as conn:
@@ -74,5 +93,6 @@ def _record(row) -> BatchRecord:
         created_at=row["created_at"],
         rubric_name=row["rubric_name"],
         anonymize=bool(row["anonymize"]),
+        blind=bool(row["blind"]),
         items=json.loads(row["items"]),
     )

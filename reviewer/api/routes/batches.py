@@ -97,6 +97,9 @@ async def create_batch(
     rubric: Annotated[str, Form()] = "default",
     backend: Annotated[str | None, Form()] = None,
     anonymize: Annotated[bool, Form(description="'Vendor A, B, ...' in the comparison")] = False,
+    blind: Annotated[
+        bool, Form(description="blind panel: labels for evaluators, and others' grades hidden until one submits")
+    ] = False,
     force: Annotated[bool, Query()] = False,
 ) -> JSONResponse:
     if len(files) > MAX_FILES:
@@ -111,7 +114,7 @@ async def create_batch(
             items.append(BatchItem(file_name=job.file_name, job_id=job.id))
         except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
             items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))
-    record = await asyncio.to_thread(store.create_batch, target.rubric_name, anonymize, items)
+    record = await asyncio.to_thread(store.create_batch, target.rubric_name, anonymize, items, blind=blind)
     status = await _status(store, catalog, record)
     return JSONResponse(status.model_dump(mode="json"), status_code=202)
 

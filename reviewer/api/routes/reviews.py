@@ -8,12 +8,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import (
+    CatalogDep,
+    EvaluatorDep,
+    IntakeDep,
+    PanelDep,
+    RunnerDep,
+    SettingsDep,
+    StoreDep,
+)
 from reviewer.api.errors import ApiError, error_body, status_for_code
 from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
 from reviewer.api.uploads import read_upload
 from reviewer.queue.intake import ReviewTarget
-from reviewer.queue.results import review_of
 from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
@@ -104,9 +111,27 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
     return job
 
 
-@router.get("/{review_id}", response_model=ReviewJob, responses=ERRORS, summary="Status and, when done, the review")
-async def get_review(review_id: str, store: StoreDep) -> ReviewJob:
-    return ReviewJob.from_record(await _job_or_404(store, review_id))
+@router.get(
+    "/{review_id}",
+    response_model=ReviewJob,
+    responses=ERRORS,
+    summary="Status and, when done, the review with the panel's final grades",
+)
+async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
+    job = await _job_or_404(store, review_id)
+    blind = await asyncio.to_thread(store.in_blind_batch, job.id)
+    review = await asyncio.to_thread(panel.final, job, viewer=evaluator.name, lead=evaluator.lead, blind=blind)
+    if blind and not evaluator.lead:  # a blind panel's evaluators see a label, not who the vendor is
+        label = f"Vendor {job.id[:6]}"
+        job = job.model_copy(update={"vendor_name": label, "file_name": f"{label}.pdf"})
+        if review is not None:
+            review = review.model_copy(
+                update={
+                    "vendor_name": label,
+                    "document": review.document.model_copy(update={"file_name": f"{label}.pdf"}),
+                }
+            )
+    return ReviewJob.from_record(job, review=review)
 
 
 @router.get(
@@ -114,18 +139,29 @@ async def get_review(review_id: str, store: StoreDep) -> ReviewJob:
     responses={200: {"content": {"text/markdown": {}, "text/html": {}}}, 409: {"model": ErrorResponse}, **ERRORS},
     summary="The review rendered for people",
 )
-async def get_report(review_id: str, store: StoreDep, format: Literal["markdown", "html"] = "markdown") -> Response:
+async def get_report(
+    review_id: str,
+    store: StoreDep,
+    panel: PanelDep,
+    evaluator: EvaluatorDep,
+    format: Literal["markdown", "html"] = "markdown",
+) -> Response:
     job = await _job_or_404(store, review_id)
     if job.status is not JobStatus.DONE or not job.result:
         raise ApiError(409, "not_ready", f"the review is {job.status.value}; a report exists once it is done")
-    review = review_of(job)
+    blind = await asyncio.to_thread(store.in_blind_batch, job.id)
+    review = await asyncio.to_thread(panel.final, job, viewer=evaluator.name, lead=evaluator.lead, blind=blind)
+    await asyncio.to_thread(store.record_event, job.id, evaluator.name, "report_exported", after={"format": format})
     if format == "html":
         return HTMLResponse(render_html(review))
     return PlainTextResponse(render_markdown(review), media_type="text/markdown; charset=utf-8")
 
 
 @router.delete("/{review_id}", status_code=204, responses=ERRORS, summary="Delete a review and its stored PDF")
-async def delete_review(review_id: str, intake: IntakeDep) -> Response:
-    if await intake.delete(review_id) is None:
+async def delete_review(review_id: str, intake: IntakeDep, store: StoreDep, evaluator: EvaluatorDep) -> Response:
+    job = await intake.delete(review_id)
+    if job is None:
         raise ApiError(404, "not_found", f"no review with id '{review_id}'")
+    deleted = {"file_name": job.file_name, "sha256": job.sha256}
+    await asyncio.to_thread(store.forget_panel, job.id, evaluator.name, deleted)
     return Response(status_code=204)

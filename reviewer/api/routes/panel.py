@@ -1,0 +1,65 @@
+"""/v1/reviews/{id}: the panel's side of a review: assessments by named evaluators, the lead's consensus,
+and the audit trail. The evaluator is the name of the request's API key."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from reviewer.api.deps import EvaluatorDep, PanelDep, StoreDep
+from reviewer.api.schemas import ErrorResponse
+from reviewer.queue.panel import AssessmentInput, ConsensusInput
+from reviewer.review import Assessment, Consensus
+from reviewer.store import AuditEvent
+
+router = APIRouter(prefix="/v1/reviews", tags=["panel"])
+ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 409, 422)}
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEvent]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.post(
+    "/{review_id}/assessments",
+    status_code=201,
+    response_model=Assessment,
+    responses=ERRORS,
+    summary="Confirm or change one criterion's grade (a reason is required when it differs from the grader's)",
+)
+async def add_assessment(
+    review_id: str, given: AssessmentInput, panel: PanelDep, evaluator: EvaluatorDep
+) -> Assessment:
+    return await panel.assess(review_id, evaluator.name, given)
+
+
+@router.put(
+    "/{review_id}/consensus/{criterion_id}",
+    response_model=Consensus,
+    responses={403: {"model": ErrorResponse}, **ERRORS},
+    summary="Set the panel's final grade of a criterion (evaluation leads only)",
+)
+async def set_consensus(
+    review_id: str, criterion_id: str, given: ConsensusInput, panel: PanelDep, evaluator: EvaluatorDep
+) -> Consensus:
+    return await panel.set_consensus(review_id, criterion_id, evaluator.name, evaluator.lead, given)
+
+
+@router.get(
+    "/{review_id}/audit",
+    response_model=AuditPage,
+    responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    summary="The review's events, oldest first",
+)
+async def audit(
+    review_id: str,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> AuditPage:
+    items, total = await asyncio.to_thread(store.events, review_id, limit, offset)
+    return AuditPage(items=items, total=total, limit=limit, offset=offset)
