@@ -11,6 +11,7 @@ from reviewer.cleanup import clean_page_text
 from reviewer.config import IngestSettings
 from reviewer.docx_extract import CHARS_PER_PAGE, OLE_MAGIC, check_docx_package, looks_like_docx
 from reviewer.errors import IngestError
+from reviewer.furniture import find_furniture, without_furniture
 from reviewer.notices import ReviewWarning
 from reviewer.pdf_extract import (
     ExtractorPool,
@@ -29,6 +30,20 @@ FileFormat = Literal["pdf", "docx"]
 class Page(BaseModel):
     number: int = Field(ge=1, description="1-based page number.")
     text: str = Field(description="Cleaned text; citation offsets index into this string.")
+    furniture: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Spans of text of running headers, footers and page numbers: verified against, never prompted.",
+    )
+
+    @property
+    def content(self) -> str:
+        """The text without its furniture: what prompts show."""
+        return without_furniture(self.text, self.furniture)
+
+
+def with_furniture(pages: list[Page]) -> list[Page]:
+    spans = find_furniture([p.text for p in pages])
+    return [p.model_copy(update={"furniture": f}) if f else p for p, f in zip(pages, spans, strict=True)]
 
 
 class Document(BaseModel):
@@ -52,7 +67,7 @@ class Document(BaseModel):
     def from_text(cls, text: str, file_name: str) -> "Document":
         """A document that did not come from a PDF: pages split on form feeds, else one page."""
         raw_pages = text.split("\f") if "\f" in text else [text]
-        pages = [Page(number=i, text=clean_page_text(t)) for i, t in enumerate(raw_pages, start=1)]
+        pages = with_furniture([Page(number=i, text=clean_page_text(t)) for i, t in enumerate(raw_pages, start=1)])
         return cls(
             file_name=file_name,
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -138,7 +153,7 @@ def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction, li
         raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
     check_text_limits(raw, limits)
 
-    pages = [Page(number=i, text=clean_page_text(p.text)) for i, p in enumerate(raw.pages, start=1)]
+    pages = with_furniture([Page(number=i, text=clean_page_text(p.text)) for i, p in enumerate(raw.pages, start=1)])
     textless = [p.number for p in pages if len(p.text) < MIN_TEXT_CHARS_PER_PAGE]
     if len(textless) == len(pages):
         raise IngestError(

@@ -59,12 +59,13 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _block_breaks(text: str) -> list[tuple[int, int]]:
+def _block_breaks(text: str, furniture: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Blocks of a page: split at blank lines, list items, and after heading-like lines (a line clearly
-    shorter than the page's longest, with no closing punctuation, followed by a capitalised line)."""
+    shorter than the page's longest, with no closing punctuation, followed by a capitalised line).
+    Furniture lines (running headers, footers, page numbers) are breaks: they are in no block."""
     lines = text.split("\n")
     longest = max((len(line) for line in lines), default=0)
-    breaks: list[tuple[int, int]] = []
+    breaks: list[tuple[int, int]] = list(furniture)
     offset = 0
     for line, following in pairwise(lines):
         offset += len(line)
@@ -92,7 +93,7 @@ def split_passages(document: Document) -> list[Passage]:
     passages: list[Passage] = []
     for page in document.pages:
         text = page.text
-        for block_start, block_end in _block_breaks(text):
+        for block_start, block_end in _block_breaks(text, page.furniture):
             for s, e in _spans(text[block_start:block_end], _SENTENCE_END, block_start):
                 for ps, pe in _split_long(text, s, e):
                     ps, pe = _trimmed(text, ps, pe)

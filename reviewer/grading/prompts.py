@@ -56,7 +56,7 @@ def render_document(document: Document, pages: list[int] | None = None) -> str:
     for page in document.pages:
         if wanted is not None and page.number not in wanted:
             continue
-        parts.append(f'<page number="{page.number}">\n{neutralise_markup(page.text)}\n</page>')
+        parts.append(f'<page number="{page.number}">\n{neutralise_markup(page.content)}\n</page>')
     parts.append("</document>")
     return "\n".join(parts)
 
