@@ -16,7 +16,7 @@ from reviewer.errors import ReviewerError
 from reviewer.grading.base import create_backend
 from reviewer.progress import Progress
 from reviewer.queue.intake import Intake, ReviewTarget
-from reviewer.queue.results import entry_of, failed_entry, review_of
+from reviewer.queue.results import entry_of, failed_entry, panel_of, review_of
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.review import Usage
 from reviewer.rubric import RubricCatalog
@@ -144,7 +144,9 @@ async def run_bulk(
         if name in failures:
             entry = failed_entry(name, failures[name], vendor=vendor)
         else:
-            entry = entry_of(await asyncio.to_thread(store.get, job_of[name]), name, vendor=vendor, missing="deleted")
+            job = await asyncio.to_thread(store.get, job_of[name])
+            panel = await asyncio.to_thread(panel_of, store, job.id) if job else None
+            entry = entry_of(job, name, vendor=vendor, missing="deleted", panel=panel)
             if vendor and entry.review is not None:  # a mapping given for any copy's name titles its report
                 entry = entry.model_copy(update={"review": entry.review.model_copy(update={"vendor_name": vendor})})
         entries.append(entry.model_copy(update={"file_names": names}))

@@ -11,13 +11,13 @@ from reviewer.citations import QuoteLocator
 from reviewer.config import Settings
 from reviewer.documents import Document, read_pdf
 from reviewer.errors import BadInputError, ReviewerError
-from reviewer.queue.results import review_of
+from reviewer.queue.results import panel_of, review_of
 from reviewer.review import Assessment, Citation, Consensus, Grade, Review
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobRecord, JobStatus, JobStore
 
 
-class NotAllowed(ReviewerError):
+class NotAllowed(BadInputError):
     code = "forbidden"
 
 
@@ -68,8 +68,7 @@ class PanelService:
         return job, review
 
     def panel(self, review_id: str) -> Panel:
-        found, decided = self.store.panel_rows(review_id)
-        return Panel(assessments=found, consensus=decided)
+        return panel_of(self.store, review_id)
 
     def _criterion(self, job: JobRecord, review: Review, criterion_id: str, grade: Grade):
         finding = next((f for f in review.findings if f.criterion_id == criterion_id), None)

@@ -3,9 +3,10 @@ rule for which vendor name it is shown under. Every shell that compares reviews 
 
 from pathlib import Path
 
+from reviewer.assessment import Panel, final_review
 from reviewer.comparison import Entry
 from reviewer.review import Review
-from reviewer.store import FINISHED_STATUSES, JobRecord
+from reviewer.store import FINISHED_STATUSES, JobRecord, PanelStore
 
 
 def is_finished(job: JobRecord) -> bool:
@@ -35,11 +36,25 @@ def vendor_for(file_name: str, job: JobRecord | None, review: Review | None, ove
     )
 
 
+def panel_of(store: PanelStore, job_id: str) -> Panel:
+    """Everything the panel recorded on a review."""
+    found, decided = store.panel_rows(job_id)
+    return Panel(assessments=found, consensus=decided)
+
+
 def entry_of(
-    job: JobRecord | None, file_name: str, *, vendor: str | None = None, missing: str = "the review was deleted"
+    job: JobRecord | None,
+    file_name: str,
+    *,
+    vendor: str | None = None,
+    missing: str = "the review was deleted",
+    panel: Panel | None = None,
 ) -> Entry:
-    """The comparison entry for one proposal's job (None: the job no longer exists)."""
+    """The comparison entry for one proposal's job (None: the job no longer exists); with `panel`, the
+    review carries the panel's final grades (an evaluation compares what the panel decided)."""
     review = review_of(job)
+    if review is not None and panel is not None:
+        review = final_review(review, panel)
     if job is None:
         error = missing
     elif review is not None:

@@ -153,3 +153,25 @@ def test_bare_keys_are_named_by_position_and_name_key_entries_by_their_name():
     ]
     with pytest.raises(ValueError):
         ApiSettings(keys=["ana:short"])
+
+
+def test_a_batch_comparison_uses_the_panels_final_grades(client):
+    import time
+
+    created = client.post(
+        "/v1/batches", headers=auth("lead"), files=[("files", ("coral.pdf", SAMPLE, "application/pdf"))]
+    ).json()
+    deadline = time.monotonic() + 30
+    while (batch := client.get(f"/v1/batches/{created['id']}", headers=auth("lead")).json())["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    [row] = batch["comparison"]["rows"]
+    job_id = batch["items"][0]["job_id"]
+    target = next(cid for cid, grade in row["grades"].items() if grade != "red_flag")
+    reply = client.put(
+        f"/v1/reviews/{job_id}/consensus/{target}", headers=auth("lead"), json={"grade": "red_flag", "reason": "reuse"}
+    )
+    assert reply.status_code == 200
+    [after] = client.get(f"/v1/batches/{created['id']}", headers=auth("lead")).json()["comparison"]["rows"]
+    assert after["grades"][target] == "red_flag" and after["red_flags"] == row["red_flags"] + 1
+    assert after["overall_score"] <= row["overall_score"]

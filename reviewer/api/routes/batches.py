@@ -14,7 +14,7 @@ from reviewer.api.uploads import read_upload
 from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
-from reviewer.queue.results import entry_of
+from reviewer.queue.results import entry_of, panel_of
 from reviewer.render import comparison as render
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
@@ -47,7 +47,8 @@ def _entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCo
     for item in record.items:
         job = store.get(item.job_id) if item.job_id else None
         counts[job.status if job else JobStatus.FAILED] += 1
-        entries.append(entry_of(job, item.file_name, missing=item.error or "the review was deleted"))
+        panel = panel_of(store, job.id) if job else None
+        entries.append(entry_of(job, item.file_name, missing=item.error or "the review was deleted", panel=panel))
     return entries, BatchCounts(
         total=len(record.items),
         queued=counts[JobStatus.QUEUED],

@@ -1,0 +1,184 @@
+"""reviewer assess / consensus / audit / questions: the panel's commands, over the same job store as the API.
+
+The CLI runs on the machine that holds the store, so the evaluator is whoever runs it (`--as NAME`, default
+the login name); consensus needs a name in REVIEWER_LEAD_EVALUATORS when that is set."""
+
+import argparse
+import getpass
+import json
+from pathlib import Path
+
+from reviewer.cli.context import EXIT_OK, Context
+
+GRADES = ("met", "partial", "missing", "red_flag")
+
+
+def _evaluator_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="evaluator", default=None, help="evaluator name (default: your login name)")
+
+
+def add_parsers(sub) -> None:
+    assess = sub.add_parser("assess", help="confirm or change one criterion's grade on a finished review")
+    assess.add_argument("review_id")
+    assess.add_argument("criterion")
+    assess.add_argument("grade", choices=GRADES)
+    assess.add_argument("--reason", default=None, help="required when the grade differs from the grader's")
+    assess.add_argument("--note", default=None)
+    assess.add_argument("--reject", type=int, action="append", default=[], help="index of a grader citation to reject")
+    assess.add_argument("--quote", nargs=2, action="append", default=[], metavar=("PAGE", "TEXT"), help="add a quote")
+    _evaluator_option(assess)
+
+    consensus = sub.add_parser("consensus", help="set the panel's final grade of a criterion (evaluation lead)")
+    consensus.add_argument("review_id")
+    consensus.add_argument("criterion")
+    consensus.add_argument("grade", choices=GRADES)
+    consensus.add_argument("--reason", required=True)
+    _evaluator_option(consensus)
+
+    audit = sub.add_parser("audit", help="the review's audit trail, oldest first")
+    audit.add_argument("review_id")
+    audit.add_argument("--format", choices=("table", "json"), default="table")
+
+    questions = sub.add_parser("questions", help="the open clarification questions for the vendor, as a document")
+    questions.add_argument("review_id")
+    questions.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
+    questions.add_argument("--output", "-o", type=Path, default=None, help="file to write (docx and pdf need one)")
+
+
+def _evaluator(args: argparse.Namespace) -> str:
+    from reviewer.errors import BadInputError
+
+    name = (args.evaluator or getpass.getuser() or "local").strip()
+    if not name or len(name) > 64:
+        raise BadInputError("--as needs a name of 1 to 64 characters", code="bad_option")
+    return name
+
+
+def _services(context: Context):
+    from reviewer.queue.services import Services
+
+    return Services.open(context.settings)
+
+
+def _review_id(services, given: str) -> str:
+    """A full id, or a unique prefix of one (as printed by bulk and the API)."""
+    from reviewer.errors import BadInputError
+
+    if services.store.get(given) is not None:
+        return given
+    found = services.store.find_by_prefix(given) if len(given) >= 4 else []
+    if len(found) == 1:
+        return found[0].id
+    if len(found) > 1:
+        raise BadInputError(f"review id '{given}' is ambiguous: give more characters", code="ambiguous_id")
+    raise BadInputError(f"no review with id '{given}'", code="not_found")
+
+
+def run_assess(args: argparse.Namespace, context: Context) -> int:
+    import asyncio
+
+    from reviewer.assessment import QuoteInput
+    from reviewer.errors import BadInputError
+    from reviewer.queue.panel import AssessmentInput
+
+    try:
+        quotes = [QuoteInput(page=int(page), quote=text) for page, text in args.quote]
+    except ValueError:
+        raise BadInputError("--quote takes a page number and the quoted text", code="bad_option") from None
+    services = _services(context)
+    try:
+        review_id = _review_id(services, args.review_id)
+        given = AssessmentInput(
+            criterion_id=args.criterion,
+            grade=args.grade,
+            reason=args.reason,
+            note=args.note,
+            rejected_citations=args.reject,
+            citations=quotes,
+        )
+        assessment = asyncio.run(services.panel.assess(review_id, _evaluator(args), given))
+    finally:
+        services.close()
+    unverified = sum(1 for c in assessment.citations if not c.verified)
+    tail = f" ({unverified} of your quotes not found in the document)" if unverified else ""
+    print(f"{assessment.evaluator} assessed {assessment.criterion_id} as {assessment.grade.value} on {review_id}{tail}")
+    return EXIT_OK
+
+
+def run_consensus(args: argparse.Namespace, context: Context) -> int:
+    import asyncio
+
+    from reviewer.queue.panel import ConsensusInput
+
+    services = _services(context)
+    try:
+        review_id = _review_id(services, args.review_id)
+        lead = _evaluator(args)
+        leads = context.settings.api.lead_evaluators
+        decided = asyncio.run(
+            services.panel.set_consensus(
+                review_id,
+                args.criterion,
+                lead,
+                not leads or lead in leads,
+                ConsensusInput(grade=args.grade, reason=args.reason),
+            )
+        )
+    finally:
+        services.close()
+    print(f"consensus on {decided.criterion_id}: {decided.grade.value} (set by {decided.lead})")
+    return EXIT_OK
+
+
+def run_audit(args: argparse.Namespace, context: Context) -> int:
+    services = _services(context)
+    try:  # a deleted review has no job but keeps its events: look the id up as given first
+        review_id = args.review_id
+        events, total = services.store.events(review_id, limit=10_000)
+        if total == 0:
+            review_id = _review_id(services, args.review_id)
+            events, _ = services.store.events(review_id, limit=10_000)
+    finally:
+        services.close()
+    if args.format == "json":
+        print(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        return EXIT_OK
+    if not events:
+        print(f"no events recorded for {review_id}")
+    for e in events:
+        what = e.action.replace("_", " ")
+        criterion = f" {e.criterion_id}" if e.criterion_id else ""
+        change = ""
+        if isinstance(e.before, dict) and isinstance(e.after, dict) and "grade" in e.after:
+            change = f": {e.before.get('grade') or '-'} -> {e.after['grade']}"
+            if e.after.get("reason"):
+                change += f" ({e.after['reason']})"
+        print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {what}{criterion}{change}")
+    return EXIT_OK
+
+
+def run_questions(args: argparse.Namespace, context: Context) -> int:
+    from datetime import date
+
+    from reviewer.errors import BadInputError, ReviewerError
+    from reviewer.output import emit, write_bytes_atomically
+    from reviewer.render import questions as render
+
+    if args.format != "md" and args.output is None:
+        raise BadInputError(f"--format {args.format} writes a file: give --output", code="bad_option")
+    services = _services(context)
+    try:
+        review_id = _review_id(services, args.review_id)
+        job = services.store.get(review_id)
+        review = services.panel.final(job)
+        if review is None:
+            raise ReviewerError(f"the review is {job.status.value}; questions exist once it is done", code="not_ready")
+        sets = [render.question_set_for(review, job.vendor_name, issued_on=date.today())]
+        services.store.record_event(review_id, "cli", "questions_exported", after={"format": args.format})
+    finally:
+        services.close()
+    if args.format == "md":
+        emit(render.to_markdown(sets), args.output)
+    else:
+        write_bytes_atomically(args.output, render.to_docx(sets) if args.format == "docx" else render.to_pdf(sets))
+    return EXIT_OK
