@@ -93,7 +93,7 @@ def write_outputs(
         )
     if key is not None:
         path = out_dir / "anonymisation-key.json"
-        write_atomically(path, json.dumps(key, indent=2) + "\n")
+        write_atomically(path, json.dumps(key, indent=2) + "\n", private=True)  # it undoes the anonymisation
         written.append(path)
     manifest = {"files": [p.relative_to(out_dir).as_posix() for p in written], "vendors": vendors}
     write_atomically(out_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reviewer.errors import RubricError
 from reviewer.review import Grade
@@ -83,6 +91,14 @@ class Rubric(BaseModel):
     criteria: list[Criterion] = Field(min_length=1)
     offline: OfflineCalibration = Field(default_factory=OfflineCalibration)
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        """`version: 2` or `version: 0.1` unquoted is a number in YAML and TOML: keep it, as text."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
+
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "Rubric":
         seen: set[str] = set()
@@ -137,6 +153,26 @@ def parse_rubric(raw: Any, source: str) -> Rubric:
         raise RubricError(f"{source}: " + "; ".join(problems)) from None
 
 
+def _syntax_error(path: Path, exc: Exception) -> str:
+    """One line: the file, where in it (path:line:column, 1-based) and what the parser found there."""
+    kind = path.suffix.lstrip(".").upper()
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark, start = exc.problem_mark, exc.context_mark
+        context = exc.context or ""
+        if context and start is not None and start.line != mark.line:
+            context += f" (from line {start.line + 1})"
+        problem = ": ".join(filter(None, (context, exc.problem))) or "syntax error"
+        return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid {kind}: {problem}"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if where := _TOML_POSITION.search(text):  # tomllib: "Invalid value (at line 2, column 9)"
+        problem = text[: where.start()].rstrip() or "syntax error"
+        return f"{path}:{where['line']}:{where['column']}: not valid {kind}: {problem}"
+    return f"{path}: not valid {kind}: {text}"
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
 def load_rubric_file(path: Path) -> Rubric:
     try:
         text = path.read_text(encoding="utf-8")
@@ -145,8 +181,7 @@ def load_rubric_file(path: Path) -> Rubric:
     try:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.load(text, Loader=_YAML_LOADER)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RubricError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {first_line}") from None
+        raise RubricError(_syntax_error(path, exc)) from None
     return parse_rubric(raw, str(path))
 
 

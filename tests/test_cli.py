@@ -37,7 +37,7 @@ def test_markdown_report_has_summary_findings_and_questions(capsys):
 
 
 def test_output_file_is_written_and_stdout_left_empty(capsys, tmp_path):
-    target = tmp_path / "out" / "review.json"
+    target = tmp_path / "review.json"
     code, out, _ = run_cli(
         capsys, "review", str(SAMPLES / "coral_data.pdf"), "--format", "json", "--output", str(target)
     )
@@ -160,3 +160,125 @@ def test_the_cli_starts_without_importing_the_anthropic_sdk():
     probe = "import sys, reviewer.cli; print('anthropic' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly():
+    """`reviewer schema | head -1`: the reader goes away before the output is written."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewer.cli", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # no reader left: every write the command makes fails with EPIPE
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) in (0, 141)
+    assert err == ""  # neither "internal error: BrokenPipeError" nor "Exception ignored ..." at exit
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "looks_like"),
+    [
+        ("review.json", [], "json"),
+        ("review.HTML", [], "html"),
+        ("review.md", [], "markdown"),
+        ("review.txt", [], "markdown"),
+        ("review.json", ["--format", "markdown"], "markdown"),
+    ],
+)
+def test_the_output_format_follows_the_file_name_unless_format_is_given(capsys, tmp_path, name, extra, looks_like):
+    target = tmp_path / name
+    code, _, _ = run_cli(
+        capsys, "review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "-o", str(target), *extra
+    )
+    assert code == 0
+    text = target.read_text()
+    if looks_like == "json":
+        assert Review.model_validate_json(text).document.file_name == "coral_data.pdf"
+    elif looks_like == "html":
+        assert text.lstrip().lower().startswith("<!doctype html")
+    else:
+        assert text.startswith("# Proposal review")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["review", str(SAMPLES / "helix_systems.pdf"), "--output", "{missing}/report.md"],
+        ["bulk", str(SAMPLES / "helix_systems.pdf"), "--no-progress", "--out", "{missing}/comparison"],
+    ],
+)
+def test_a_missing_output_folder_is_refused_not_created(capsys, tmp_path, monkeypatch, argv):
+    missing = tmp_path / "no" / "such"
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("work started before the destination was checked")
+
+    monkeypatch.setattr("reviewer.pipeline.review_document", must_not_run)
+    monkeypatch.setattr("reviewer.queue.bulk.run_bulk", must_not_run)
+    code, out, err = run_cli(capsys, *[a.replace("{missing}", str(missing)) for a in argv])
+    assert code == 2 and out == ""
+    assert err.strip() == f"reviewer: error: {missing}/{Path(argv[-1]).name}: cannot write here (no folder {missing})"
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_output_files_are_as_readable_as_the_umask_allows(capsys, tmp_path, umask, expected):
+    import os
+
+    target = tmp_path / "review.md"
+    previous = os.umask(umask)
+    try:
+        code, _, _ = run_cli(
+            capsys, "review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "-o", str(target)
+        )
+        assert code == 0
+        assert target.stat().st_mode & 0o777 == expected
+        target.chmod(0o600)  # a second run writes a new file, again by the umask
+        assert (
+            run_cli(capsys, "review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "-o", str(target))[0]
+            == 0
+        )
+        assert target.stat().st_mode & 0o777 == expected
+    finally:
+        os.umask(previous)
+
+
+def test_the_anonymisation_key_stays_private_whatever_the_umask(tmp_path):
+    import os
+
+    from reviewer.output import write_atomically
+
+    previous = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "anonymisation-key.json", "{}", private=True)
+        write_atomically(tmp_path / "comparison.md", "# x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "anonymisation-key.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "comparison.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_model_with_the_offline_grader_is_said_to_be_ignored(capsys):
+    argv = ["review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline"]
+    code, _, err = run_cli(capsys, *argv, "--model", "claude-opus-4")
+    assert code == 0
+    assert "reviewer: --model claude-opus-4 is ignored: the offline grader uses no language model" in err.splitlines()
+    assert "--model" not in run_cli(capsys, *argv)[2]
+
+
+def test_bulk_tells_a_failed_file_in_our_words_never_the_librarys(capsys, tmp_path, monkeypatch):
+    """pypdf's messages can quote the file; a proposal's author writes the file."""
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "rfp"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"<!here> PAYLOAD \x00 not a real pdf body\n" * 40)
+    code, out, err = run_cli(
+        capsys, "bulk", str(folder), "--backend", "offline", "--out", str(tmp_path / "out"), "--no-progress"
+    )
+    assert code == 1
+    reason = "the PDF is damaged or malformed, so its text could not be read"
+    assert f"reviewer: failed: broken.pdf: {reason}" in err.splitlines()
+    assert f"failed: {reason}" in out
+    for text in (out, err):
+        assert "PAYLOAD" not in text and "malformed:" not in text and "Stream has ended" not in text

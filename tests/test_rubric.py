@@ -141,3 +141,34 @@ def test_every_command_finds_a_team_rubric_by_name(tmp_path, monkeypatch, capsys
         == 0
     )
     assert (out_dir / "comparison.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "problem"),
+    [
+        ("broken.yaml", "id: x\nversion: '1'\ntitle: [a, b\ncriteria: []\n", ":4:9:", "flow sequence (from line 3)"),
+        ("tabs.yaml", "id: x\n\ttitle: t\n", ":2:1:", "tab character"),
+        ("broken.toml", 'id = "x"\ntitle = \n', ":2:9:", "Invalid value"),
+    ],
+)
+def test_a_syntax_error_names_the_file_line_and_column_in_one_line(tmp_path, name, text, where, problem):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+    message = caught.value.message
+    assert message.startswith(f"{path}{where} not valid {path.suffix[1:].upper()}: ")
+    assert problem in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("written", "stored"), [("0.1", "0.1"), ("2", "2"), ("'1.0'", "1.0")])
+def test_an_unquoted_numeric_version_is_kept_as_text(tmp_path, written, stored):
+    raw = yaml.safe_dump(small_rubric()).replace("version: '0.1'", f"version: {written}")
+    path = tmp_path / "mine.yaml"
+    path.write_text(raw)
+    assert load_rubric(path).version == stored
+    toml = tmp_path / "mine.toml"
+    toml_version = written.replace("'", '"')
+    toml.write_text(f'id = "mini"\nversion = {toml_version}\ntitle = "t"\n')
+    with pytest.raises(RubricError, match="criteria"):  # the version passes; the missing criteria do not
+        load_rubric(toml)

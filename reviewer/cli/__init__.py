@@ -49,6 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_CLOSED_PIPE = 128 + 13  # as a process ended by SIGPIPE: `reviewer schema | head -1` is a normal end
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout went away: point stdout at /dev/null, so the flush at interpreter exit
+    does not fail again and print "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file descriptor (captured in tests): nothing to flush
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get("REVIEWER_DEBUG") == "1"
@@ -56,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     from reviewer.errors import BadInputError, ReviewerError
 
     try:
-        return COMMANDS[args.command](args, Context(args.env_file))
+        code = COMMANDS[args.command](args, Context(args.env_file))
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_CLOSED_PIPE
     except BadInputError as exc:
         note(f"error: {exc.message}")
         return EXIT_BAD_INPUT

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     from reviewer.output import check_writable
     from reviewer.progress import Progress
     from reviewer.queue.bulk import run_bulk
+    from reviewer.render.failures import describe_error
     from reviewer.rubric import RubricCatalog
     from reviewer.sources import close_sources, collect_sources, load_vendor_mapping
 
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     for row in comparison.rows:
         rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"
         if row.status != "done":
-            line = "failed: " + (row.error or "no review")
+            line = "failed: " + describe_error(row.error)
         else:
             score = "—" if row.overall_score is None else f"{row.overall_score:.1f}"
             line = f"{score}  red flags {row.red_flags}"

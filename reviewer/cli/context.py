@@ -70,6 +70,8 @@ class Context:
         name = resolve_backend_name(args.backend, settings)
         if args.backend is None and settings.grading.backend == "auto" and name == "offline":
             note("no ANTHROPIC_API_KEY set, using the offline grader (no language model)")
+        if name == "offline" and getattr(args, "model", None):
+            note(f"--model {args.model} is ignored: the offline grader uses no language model")
         return name
 
     def backend(self, args: argparse.Namespace):

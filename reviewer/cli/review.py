@@ -16,9 +16,25 @@ def add_parser(sub) -> None:
         "--backend", default=None, help="anthropic | openai_compatible | offline (default: anthropic if a key is set)"
     )
     review.add_argument("--model", default=None, help="model for the chosen backend (default from settings)")
-    review.add_argument("--format", choices=["json", "markdown", "html", "slack"], default="markdown")
+    review.add_argument(
+        "--format",
+        choices=["json", "markdown", "html", "slack"],
+        default=None,
+        help="default: from the --output name (.json, .md, .html), else markdown",
+    )
     review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     review.add_argument("--password", default=None, help="password of an encrypted PDF")
+
+
+FORMAT_OF_SUFFIX = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def output_format(requested: str | None, output: Path | None) -> str:
+    """--format if given, else what the output file's name says, else Markdown."""
+    if requested:
+        return requested
+    suffix = output.suffix.lower() if output else ""
+    return FORMAT_OF_SUFFIX.get(suffix, "markdown")
 
 
 def render(review, fmt: str, public_base_url: str) -> str:
@@ -65,7 +81,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         backend = context.backend(args)
         document = reading.result()
     review = asyncio.run(review_document(document, rubric, backend))
-    emit(render(review, args.format, settings.api.public_base_url), args.output)
+    emit(render(review, output_format(args.format, args.output), settings.api.public_base_url), args.output)
     if review.error_count:
         note(f"{review.error_count} criteria could not be graded; see their errors in the report")
         return EXIT_FAILED

@@ -18,6 +18,7 @@ from reviewer.progress import Progress
 from reviewer.queue.intake import Intake, ReviewTarget
 from reviewer.queue.results import entry_of, failed_entry, panel_of, review_of
 from reviewer.queue.runner import BackendFactory, JobRunner
+from reviewer.render.failures import failure_reason
 from reviewer.review import Usage
 from reviewer.rubric import RubricCatalog
 from reviewer.sources import Source
@@ -109,7 +110,7 @@ async def run_bulk(
             await runner.run_supplied(
                 [i for i in job_of.values() if i not in already_done],
                 supply,
-                on_failure=lambda job, code, message: on_event and on_event(f"{job.file_name}: {code}: {message}"),
+                on_failure=lambda job, code, _: on_event and on_event(f"{job.file_name}: {failure_reason(code)}"),
             )
             supply.forget()
         pending = set(job_of.values())
@@ -129,7 +130,7 @@ async def run_bulk(
                         extra=f"{usage.input_tokens + usage.output_tokens:,} tokens, ${usage.estimated_cost_usd:.2f}",
                     )
                 if on_event and job is not None and failed:
-                    on_event(f"{job.file_name}: {job.error_code}: {job.error_message}")
+                    on_event(f"{job.file_name}: {failure_reason(job.error_code)}")  # never the library's text
             if pending:
                 await asyncio.sleep(0.2)
     finally:

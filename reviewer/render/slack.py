@@ -5,6 +5,7 @@ from pydantic import BaseModel
 
 from reviewer.comparison import Comparison
 from reviewer.render.escape import slack_text as _escape
+from reviewer.render.failures import FAILURE_REASONS as NEUTRAL_FAILURE_REASONS
 from reviewer.render.markdown import VERDICT_LABELS
 from reviewer.render.wording import OFFLINE_SHORT, clip, plural
 from reviewer.review import Finding, Grade, Review
@@ -28,24 +29,13 @@ def _clip(text: str, limit: int) -> str:
     return clip(text, limit)
 
 
-# What a person is told when a review fails, by error code: our words, never a library's message
-# (pypdf, for one, quotes bytes of the file in its exceptions).
+# Slack's own remedies where a person in a channel can do something else than at a terminal.
 FAILURE_REASONS = {
-    "empty_file": "the file is empty",
-    "too_large": "the file is larger than the service accepts",
-    "not_pdf": "the file is not a PDF",
+    **NEUTRAL_FAILURE_REASONS,
     "encrypted": "the PDF is password-protected, and I can't open protected PDFs from Slack",
     "wrong_password": "the PDF is password-protected, and I can't open protected PDFs from Slack",
-    "no_pages": "the PDF has no pages",
-    "too_many_pages": "the PDF has more pages than the service reviews",
-    "too_much_text": "the PDF holds more text than the service reviews",
-    "resource_limit": "reading the PDF needed more memory than allowed (it may be hostile)",
-    "extraction_timeout": "reading the PDF took too long and was stopped (it may be hostile)",
-    "malformed": "the PDF is damaged or malformed, so its text could not be read",
     "no_text": "the PDF has no text layer (it looks scanned): run OCR on it and share the result",
-    "unreadable_file": "the file could not be read",
     "worker_died": "the review was interrupted; share the file again to retry",
-    "no_answer": "the language model returned no answer for it",
     "internal_error": "an internal error stopped it; the team has the logs",
 }
 
