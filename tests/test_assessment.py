@@ -126,3 +126,19 @@ def test_a_blind_panel_shows_other_evaluators_grades_only_after_submitting_ones_
     assert f.assessments == [] and f.final_source is FinalSource.AI  # ana's grade of b does not leak via the final
     assert len(panel.visible_to("ben", blind=False, lead=False).assessments) == 3
     assert len(panel.visible_to("lead", blind=True, lead=True).assessments) == 3
+
+
+def test_the_report_of_a_panels_review_says_where_each_final_grade_came_from(review):
+    from reviewer.render.markdown import render_markdown
+
+    a, b = review.findings[0].criterion_id, review.findings[1].criterion_id
+    panel = Panel(
+        assessments=[assessed(a, "ana", Grade.PARTIAL, reason="only <b>on request</b>"), assessed(b, "ben", Grade.MET)],
+        consensus=[decided(a, Grade.MISSING)],
+    )
+    text = render_markdown(final_review(review, panel))
+    assert "2 of 9 criteria confirmed by people · 1 disagreement" in text
+    assert "panel consensus, disputed" in text and "grader, unconfirmed" in text
+    assert "- ana graded 🟡 partial: only &lt;b&gt;on request&lt;/b&gt;" in text
+    assert "**Consensus** by lead: ⚪ missing: panel" in text
+    assert "Grader's grade" not in render_markdown(review)  # the grader's own report has no panel lines

@@ -26,6 +26,7 @@ COMMANDS: dict[str, Command] = {
     "assess": panel.run_assess,
     "consensus": panel.run_consensus,
     "audit": panel.run_audit,
+    "reviews": panel.run_reviews,
     "questions": panel.run_questions,
 }
 

@@ -8,7 +8,7 @@ import getpass
 import json
 from pathlib import Path
 
-from reviewer.cli.context import EXIT_OK, Context
+from reviewer.cli.context import EXIT_OK, Context, note
 
 GRADES = ("met", "partial", "missing", "red_flag")
 
@@ -38,6 +38,9 @@ def add_parsers(sub) -> None:
     audit = sub.add_parser("audit", help="the review's audit trail, oldest first")
     audit.add_argument("review_id")
     audit.add_argument("--format", choices=("table", "json"), default="table")
+
+    listing = sub.add_parser("reviews", help="the reviews in the local job store, newest first, with their ids")
+    listing.add_argument("--limit", type=int, default=20)
 
     questions = sub.add_parser("questions", help="the open clarification questions for the vendor, as a document")
     questions.add_argument("review_id")
@@ -154,6 +157,24 @@ def run_audit(args: argparse.Namespace, context: Context) -> int:
             if e.after.get("reason"):
                 change += f" ({e.after['reason']})"
         print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {what}{criterion}{change}")
+    return EXIT_OK
+
+
+def run_reviews(args: argparse.Namespace, context: Context) -> int:
+    from reviewer.errors import BadInputError
+
+    if not 1 <= args.limit <= 1000:
+        raise BadInputError("--limit must be between 1 and 1000", code="bad_option")
+    services = _services(context)
+    try:
+        jobs, total = services.store.list_jobs(None, args.limit, 0)
+    finally:
+        services.close()
+    for job in jobs:
+        vendor = job.vendor_name or "-"
+        print(f"{job.id}\t{job.status.value}\t{vendor}\t{job.file_name}\t{job.rubric_name}")
+    if total > len(jobs):
+        note(f"{total - len(jobs)} more not shown (--limit)")
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@ the questions to send back to the vendor."""
 
 from reviewer.render.escape import markdown_text as _cell
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
-from reviewer.review import Finding, FindingFlag, Grade, Review
+from reviewer.review import FinalSource, Finding, FindingFlag, Grade, Review
 
 GRADE_LABELS = {
     Grade.MET: "✅ met",
@@ -48,6 +48,35 @@ def _quote_lines(finding: Finding) -> list[str]:
     return lines[:-1] if lines else []
 
 
+SOURCE_LABELS = {
+    FinalSource.AI: "grader, unconfirmed",
+    FinalSource.EVALUATOR: "evaluator",
+    FinalSource.CONSENSUS: "panel consensus",
+}
+
+
+def _source(finding: Finding) -> str:
+    """Where a final grade came from, for the summary table of a panel's review."""
+    text = SOURCE_LABELS[finding.final_source]
+    if finding.disagreement:
+        text += ", disputed"
+    return text
+
+
+def _panel_lines(finding: Finding) -> list[str]:
+    if not finding.assessments and finding.consensus is None:
+        return []
+    ai = GRADE_LABELS[finding.ai_grade] if finding.ai_grade else "⛔ error"
+    lines = [f"**Grader's grade:** {ai} · **final:** {grade_label(finding)} ({_source(finding)})", ""]
+    for a in finding.assessments:
+        reason = f": {_cell(a.reason)}" if a.reason else ""
+        lines.append(f"- {_cell(a.evaluator)} graded {GRADE_LABELS[a.grade]}{reason}")
+    if finding.consensus is not None:
+        c = finding.consensus
+        lines.append(f"- **Consensus** by {_cell(c.lead)}: {GRADE_LABELS[c.grade]}: {_cell(c.reason)}")
+    return [*lines, ""]
+
+
 def render_markdown(review: Review) -> str:
     title = review.vendor_name or review.document.file_name
     out = [f"# Proposal review: {_cell(title)}", ""]
@@ -64,6 +93,12 @@ def render_markdown(review: Review) -> str:
         f" · **Errors:** {review.error_count}",
         "",
     ]
+    if review.assessed:
+        out += [
+            f"- **Panel:** {review.confirmed_count} of {plural(len(review.findings), 'criterion', 'criteria')} "
+            f"confirmed by people · {plural(review.disagreement_count, 'disagreement')}",
+            "",
+        ]
     if review.warnings:
         out += ["## Warnings", ""]
         out += [f"- **{_cell(w.code)}**: {_cell(w.message)}" for w in review.warnings]
@@ -76,7 +111,7 @@ def render_markdown(review: Review) -> str:
         "|---|---|---|---|---|---|",
     ]
     for f in review.findings:
-        notes = "; ".join(FLAG_LABELS[flag] for flag in f.flags)
+        notes = "; ".join([*(FLAG_LABELS[flag] for flag in f.flags), *([_source(f)] if review.assessed else [])])
         out.append(
             f"| {_cell(f.title)} (`{f.criterion_id}`) | {f.kind} | {f.weight:g} | {grade_label(f)} | "
             f"{_evidence_pages(f)} | {_cell(notes)} |"
@@ -95,6 +130,7 @@ def render_markdown(review: Review) -> str:
                 "It earns no points in the score.",
                 "",
             ]
+        out += _panel_lines(f)
         out += [_cell(f.rationale) or "_No rationale given._", ""]
         quotes = _quote_lines(f)
         if quotes:

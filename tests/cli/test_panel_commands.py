@@ -66,6 +66,13 @@ def test_questions_follow_final_grades_in_each_format(reviewed, tmp_path, capsys
     assert "Please answer each question" in PdfReader(str(tmp_path / "q.pdf")).pages[0].extract_text()
 
 
+def test_reviews_lists_the_ids_the_other_commands_take(reviewed, capsys):
+    review_id, _ = reviewed
+    assert main(["reviews", "--limit", "5"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.split("\t")[:2] == [review_id, "done"] and line.endswith("coral_data.pdf\tdefault")
+
+
 def test_an_unknown_review_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     assert main(["assess", "deadbeef", "x", "met"]) == 2
