@@ -153,6 +153,12 @@ class ApiSettings(BaseSettings):
         description="the server's log lines: text or JSON",
         validation_alias=_env("REVIEWER_API_LOG_FORMAT", "REVIEWER_LOG_FORMAT"),
     )
+    # Request bodies (issue 13): counted as they arrive, whatever the headers say.
+    body_timeout_seconds: float = Field(default=120.0, gt=0, description="longest a request body may take to arrive")
+    max_batch_bytes: int = Field(
+        default=500 * 1024 * 1024, ge=1, description="a whole POST /v1/batches body; each file has its own limit"
+    )
+    public_docs: bool = Field(default=False, description="/docs and /openapi.json without an API key")
 
     lead_evaluators: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviewer import __version__
-from reviewer.api.deps import require_api_key
-from reviewer.api.errors import error_body, install_error_handlers
+from reviewer.api.body_limits import BodyLimits, BodyRule
+from reviewer.api.deps import check_api_key, require_api_key
+from reviewer.api.errors import install_error_handlers
 from reviewer.api.routes import batches, health, panel, reviews, rubrics
 from reviewer.config import Settings, locate_env_file
 from reviewer.grading.base import create_backend
@@ -37,6 +38,42 @@ class AppExtension(Protocol):
     async def start(self, services: Services, *, run_workers: bool) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+def upload_rules(settings: Settings) -> dict[tuple[str, str], BodyRule]:
+    """The upload routes: the key is checked before their body is read; one file, or a whole batch whose
+    files each have the per-file limit (checked by the route)."""
+    return {
+        ("POST", "/v1/reviews"): BodyRule(settings.ingest.max_file_bytes + MULTIPART_OVERHEAD, authenticate_first=True),
+        ("POST", "/v1/batches"): BodyRule(settings.api.max_batch_bytes, authenticate_first=True),
+    }
+
+
+class AccessLog:
+    """One line per request: method, path, status, time (pure ASGI, so bodies stream through untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            log.info(
+                "%s %s -> %d in %.1f ms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+            )
 
 
 def create_app(
@@ -85,26 +122,14 @@ def create_app(
     app.state.allow_anonymous = allow_anonymous
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_and_log(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.ingest.max_file_bytes + MULTIPART_OVERHEAD:
-            return JSONResponse(
-                error_body(
-                    "too_large", f"the upload is over the limit of {settings.ingest.max_file_bytes / 1_048_576:.1f} MB"
-                ),
-                status_code=413,
-            )
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "%s %s -> %d in %.1f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    app.add_middleware(
+        BodyLimits,
+        rules=upload_rules(settings),
+        default=BodyRule(settings.ingest.max_file_bytes + MULTIPART_OVERHEAD),
+        timeout_seconds=settings.api.body_timeout_seconds,
+        authenticate=lambda request: check_api_key(request, settings),
+    )
+    app.add_middleware(AccessLog)  # outermost: it logs the middleware's own 401/408/413 too
 
     app.include_router(health.router)
     if api_routes:

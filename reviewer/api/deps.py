@@ -71,9 +71,10 @@ def evaluator_for_key(settings: Settings, key: str) -> str | None:
     return found
 
 
-def require_api_key(request: Request, settings: SettingsDep) -> str:
-    """The evaluator making the request (the name of their key). Without keys, under --no-auth, everyone is
-    the one local user, who leads their own evaluations."""
+def check_api_key(request: Request, settings: Settings) -> str:
+    """The one key check, called by the route dependency below and by the body-limit middleware (before
+    any body is read). The evaluator making the request (the name of their key). Without keys, under
+    --no-auth, everyone is the one local user, who leads their own evaluations. Raises ApiError(401)."""
     if not settings.api.keys and request.app.state.allow_anonymous:
         return ANONYMOUS_EVALUATOR
     key = presented_key(request)
@@ -83,6 +84,10 @@ def require_api_key(request: Request, settings: SettingsDep) -> str:
     if evaluator is None:
         raise ApiError(401, "unauthorized", "the API key is not valid")
     return evaluator
+
+
+def require_api_key(request: Request, settings: SettingsDep) -> str:
+    return check_api_key(request, settings)
 
 
 class Evaluator(BaseModel):
