@@ -4,11 +4,31 @@ carry ids, codes and timings, never document text or keys."""
 import json
 import logging
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def escape_controls(text: str) -> str:
+    """Control and format characters (NUL, CR, LF, ESC, bidi overrides, ...) as visible escapes: a
+    request path or file name can carry them, and raw they forge lines or garble terminals."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+class TextFormatter(logging.Formatter):
+    """The text line, with the message's control characters escaped (a traceback keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,7 +39,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_controls(record.getMessage()),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -36,7 +56,7 @@ def configure_logging(log_format: LogFormat = "text", stream: TextIO | None = No
     for handler in [h for h in logger.handlers if isinstance(h, _ReviewerHandler)]:
         logger.removeHandler(handler)
     handler = _ReviewerHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # the CLI's root handler would print every line a second time

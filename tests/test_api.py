@@ -343,7 +343,7 @@ def test_unknown_batch_is_404_and_the_rubric_is_checked_first(client):
 
 
 def test_openapi_documents_every_route_and_docs_are_served(client):
-    paths = client.get("/openapi.json").json()["paths"]
+    paths = client.get("/openapi.json", headers=AUTH).json()["paths"]
     for path in (
         "/v1/reviews",
         "/v1/reviews/{review_id}",
@@ -355,7 +355,7 @@ def test_openapi_documents_every_route_and_docs_are_served(client):
         "/readyz",
     ):
         assert path in paths
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs", headers=AUTH).status_code == 200
 
 
 def test_the_api_runs_on_postgres_too(tmp_path):

@@ -19,6 +19,8 @@ from reviewer.api.body_limits import BodyLimits, BodyRule
 from reviewer.api.deps import check_api_key, require_api_key
 from reviewer.api.errors import install_error_handlers
 from reviewer.api.routes import batches, health, panel, reviews, rubrics
+from reviewer.api.routes.docs import mount_docs
+from reviewer.api.schemas import ErrorResponse
 from reviewer.config import Settings, locate_env_file
 from reviewer.grading.base import create_backend
 from reviewer.logs import configure_logging
@@ -118,6 +120,9 @@ def create_app(
         version=__version__,
         summary="Graded, citation-checked reviews of vendor proposals against a rubric.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.allow_anonymous = allow_anonymous
     install_error_handlers(app)
@@ -134,10 +139,10 @@ def create_app(
     app.include_router(health.router)
     if api_routes:
         protected = [Depends(require_api_key)]
-        app.include_router(reviews.router, dependencies=protected)
-        app.include_router(rubrics.router, dependencies=protected)
-        app.include_router(batches.router, dependencies=protected)
-        app.include_router(panel.router, dependencies=protected)
+        unauthorized = {401: {"model": ErrorResponse, "description": "no API key, or not a valid one"}}
+        for router in (reviews.router, rubrics.router, batches.router, panel.router):
+            app.include_router(router, dependencies=protected, responses=unauthorized)
+    mount_docs(app, public=settings.api.public_docs)
     for extension in extensions:
         extension.mount(app)
     return app

@@ -3,7 +3,8 @@
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from reviewer.api.errors import ApiError
@@ -86,7 +87,17 @@ def check_api_key(request: Request, settings: Settings) -> str:
     return evaluator
 
 
-def require_api_key(request: Request, settings: SettingsDep) -> str:
+# Declared so OpenAPI lists how to send a key (Swagger's Authorize button); the check itself is above.
+bearer_scheme = HTTPBearer(auto_error=False, description="an API key from REVIEWER_API_KEYS")
+header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="the same key, in a header of its own")
+
+
+def require_api_key(
+    request: Request,
+    settings: SettingsDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+    _header: Annotated[str | None, Security(header_scheme)] = None,
+) -> str:
     return check_api_key(request, settings)
 
 

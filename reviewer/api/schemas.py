@@ -18,6 +18,25 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+ERROR_DESCRIPTIONS = {
+    401: "no API key, or not a valid one",
+    404: "no such review, batch or rubric",
+    408: "the request body took longer than REVIEWER_API_BODY_TIMEOUT_SECONDS to arrive",
+    409: "not ready yet",
+    413: "the body, or one file, is over its size limit",
+    415: "the file is not a PDF",
+    422: "invalid parameters, or a file that cannot be reviewed (the code says why)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI `responses` for the error statuses a route really answers, each in the one error shape."""
+    return {s: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+UPLOAD_ERRORS = error_responses(404, 408, 413, 415, 422)
+
+
 class RubricRef(BaseModel):
     name: str
     id: str

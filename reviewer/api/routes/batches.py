@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
-from reviewer.api.schemas import ErrorResponse
+from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
 from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
 from reviewer.errors import ReviewerError
@@ -85,7 +85,7 @@ async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
     "",
     status_code=202,
     response_model=BatchStatus,
-    responses={s: {"model": ErrorResponse} for s in (401, 404, 413, 422)},
+    responses=error_responses(404, 408, 413, 422),
     summary="Upload several proposals; each is reviewed, then all are compared",
 )
 async def create_batch(
@@ -130,7 +130,7 @@ async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
 @router.get(
     "/{batch_id}",
     response_model=BatchStatus,
-    responses={404: {"model": ErrorResponse}},
+    responses=error_responses(404),
     summary="Progress, and the comparison once every review has finished",
 )
 async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep) -> BatchStatus:
@@ -139,7 +139,7 @@ async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep) -> Batc
 
 @router.get(
     "/{batch_id}/comparison.{fmt}",
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses=error_responses(404, 409),
     summary="The comparison as a download: csv, xlsx, html or md",
 )
 async def download_comparison(

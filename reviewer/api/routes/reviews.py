@@ -18,7 +18,7 @@ from reviewer.api.deps import (
     StoreDep,
 )
 from reviewer.api.errors import ApiError, error_body, status_for_code
-from reviewer.api.schemas import ErrorResponse, ReviewJob, ReviewPage
+from reviewer.api.schemas import UPLOAD_ERRORS, ReviewJob, ReviewPage, error_responses
 from reviewer.api.uploads import read_upload
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.runner import JobRunner
@@ -28,8 +28,8 @@ from reviewer.store import FINISHED_STATUSES, JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
-ERRORS = {status: {"model": ErrorResponse} for status in (401, 404, 413, 415, 422)}
 OTHER_PROCESS_POLL_SECONDS = 0.25
+MAX_OFFSET = 2**63 - 1  # the largest the databases' BIGINT takes; past it a query would fail (500)
 
 
 async def wait_until_finished(store, runner: JobRunner, job: JobRecord, seconds: float) -> JobRecord:
@@ -59,7 +59,7 @@ def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONRes
     "",
     status_code=202,
     response_model=ReviewJob,
-    responses={200: {"model": ReviewJob, "description": "done (wait=true), or an existing review"}, **ERRORS},
+    responses={200: {"model": ReviewJob, "description": "done (wait=true), or an existing review"}, **UPLOAD_ERRORS},
     summary="Upload a proposal (PDF or Word .docx) for review",
 )
 async def create_review(
@@ -96,7 +96,7 @@ async def list_reviews(
     store: StoreDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReviewPage:
     jobs, total = await asyncio.to_thread(store.list_jobs, status, limit, offset)
     return ReviewPage(
@@ -114,7 +114,7 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
 @router.get(
     "/{review_id}",
     response_model=ReviewJob,
-    responses=ERRORS,
+    responses=error_responses(404),
     summary="Status and, when done, the review with the panel's final grades",
 )
 async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
@@ -136,7 +136,7 @@ async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator
 
 @router.get(
     "/{review_id}/report",
-    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}, 409: {"model": ErrorResponse}, **ERRORS},
+    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}, **error_responses(404, 409, 422)},
     summary="The review rendered for people",
 )
 async def get_report(
@@ -157,7 +157,9 @@ async def get_report(
     return PlainTextResponse(render_markdown(review), media_type="text/markdown; charset=utf-8")
 
 
-@router.delete("/{review_id}", status_code=204, responses=ERRORS, summary="Delete a review and its stored PDF")
+@router.delete(
+    "/{review_id}", status_code=204, responses=error_responses(404), summary="Delete a review and its stored PDF"
+)
 async def delete_review(review_id: str, intake: IntakeDep, store: StoreDep, evaluator: EvaluatorDep) -> Response:
     job = await intake.delete(review_id)
     if job is None:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from reviewer.api.deps import CatalogDep
-from reviewer.api.schemas import ErrorResponse, RubricSummary
+from reviewer.api.schemas import RubricSummary, error_responses
 from reviewer.rubric import Rubric
 
 router = APIRouter(prefix="/v1/rubrics", tags=["rubrics"])
@@ -22,6 +22,6 @@ def list_rubrics(catalog: CatalogDep) -> list[RubricSummary]:
     return summaries
 
 
-@router.get("/{name}", response_model=Rubric, responses={404: {"model": ErrorResponse}}, summary="One rubric")
+@router.get("/{name}", response_model=Rubric, responses=error_responses(404), summary="One rubric")
 def get_rubric(name: str, catalog: CatalogDep) -> Rubric:
     return catalog.load(name)
