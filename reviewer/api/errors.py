@@ -38,6 +38,18 @@ def status_for_code(code: str) -> int:
     return INGEST_STATUS.get(code, 500 if code == "internal_error" else 422)
 
 
+# The core's wording is the CLI's ("--password"); an API client sends a form field instead.
+API_WORDING = {
+    "encrypted": "the PDF is password-protected: send the password in the `password` field",
+    "wrong_password": "the PDF password is wrong: send the right one in the `password` field",
+}
+
+
+def api_message(code: str, message: str) -> str:
+    """A job's error message as the API tells it."""
+    return API_WORDING.get(code, message)
+
+
 def error_body(code: str, message: str, **extra: object) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 

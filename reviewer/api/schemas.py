@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from reviewer.api.errors import api_message
 from reviewer.queue.results import review_of
 from reviewer.review import Review
 from reviewer.store import NO_MODEL, JobRecord, JobStatus
@@ -94,7 +95,9 @@ class ReviewJob(BaseModel):
             backend=job.backend,
             model=None if job.model == NO_MODEL else job.model,
             attempts=job.attempts,
-            error=ErrorDetail(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+            error=ErrorDetail(code=job.error_code, message=api_message(job.error_code, job.error_message or ""))
+            if job.error_code
+            else None,
             deduplicated=deduplicated,
             links=ReviewLinks(
                 self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"

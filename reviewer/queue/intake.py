@@ -56,8 +56,10 @@ class Intake:
         *,
         vendor_name: str | None = None,
         force: bool = False,
+        password: str | None = None,
     ) -> tuple[JobRecord, bool]:
-        """(job, deduplicated). Raises the ingest error for bytes that are not a usable document."""
+        """(job, deduplicated). Raises the ingest error for bytes that are not a usable document.
+        `password` (an encrypted PDF's) is held in this process's memory for the job's run, never stored."""
         check_document_bytes(data, self.settings.ingest)
         sha256 = hashlib.sha256(data).hexdigest()
         if not force:
@@ -77,10 +79,19 @@ class Intake:
             backend=target.backend,
             model=target.model,
         )
-        # The file and the job that references it, as one step against a delete of the same file.
-        job, created = await asyncio.to_thread(
-            self.files.put_for, sha256, data, lambda: self.store.create_or_get(new, force=force)
-        )
+        if password:  # before the job exists, so a worker that claims it at once finds the password
+            self.runner.passwords.hold(sha256, password)
+        try:
+            # The file and the job that references it, as one step against a delete of the same file.
+            job, created = await asyncio.to_thread(
+                self.files.put_for, sha256, data, lambda: self.store.create_or_get(new, force=force)
+            )
+        except BaseException:
+            if password:
+                self.runner.passwords.release(sha256)
+            raise
+        if password and not created:
+            self.runner.passwords.release(sha256)
         if created:
             self.runner.notify()
         return job, not created  # another process may have queued the same file since the look above

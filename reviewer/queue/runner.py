@@ -24,6 +24,7 @@ from reviewer.errors import ReviewerError
 from reviewer.grading.base import GradingBackend, RawGrading, create_backend
 from reviewer.pdf_extract import ExtractorPool
 from reviewer.pipeline import assemble_review
+from reviewer.queue.passwords import Passwords
 from reviewer.review import Review
 from reviewer.rubric import Rubric, RubricCatalog
 from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
@@ -113,6 +114,7 @@ class JobRunner:
         self._tasks: list[asyncio.Task] = []
         self._started = False
         self._backends: dict[tuple[str, str], GradingBackend] = {}
+        self.passwords = Passwords()  # encrypted PDFs' passwords, in memory only (see queue/passwords.py)
 
     def notify(self) -> None:
         """A job was queued: wake an idle worker now rather than at its next poll."""
@@ -236,7 +238,10 @@ class JobRunner:
 
     async def _prepare(self, job: JobRecord) -> PreparedJob:
         data = await asyncio.to_thread(self.files.get, job.sha256)
-        document = await read_document_with(self.extractor, data, job.file_name)
+        try:
+            document = await read_document_with(self.extractor, data, job.file_name, self.passwords.get(job.sha256))
+        finally:
+            self.passwords.release(job.sha256)  # read once: the password is not needed again
         return PreparedJob(job=job, document=document, rubric=self.catalog.load(job.rubric_name))
 
     async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> bool:

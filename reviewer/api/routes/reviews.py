@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import SecretStr
 
 from reviewer.api.deps import (
     CatalogDep,
@@ -17,7 +18,7 @@ from reviewer.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from reviewer.api.errors import ApiError, error_body, status_for_code
+from reviewer.api.errors import ApiError, api_message, error_body, status_for_code
 from reviewer.api.schemas import UPLOAD_ERRORS, ReviewJob, ReviewPage, error_responses
 from reviewer.api.uploads import read_upload
 from reviewer.queue.intake import ReviewTarget
@@ -50,7 +51,8 @@ async def wait_until_finished(store, runner: JobRunner, job: JobRecord, seconds:
 def _finished_response(job: JobRecord, *, deduplicated: bool = False) -> JSONResponse:
     if job.status is JobStatus.FAILED and job.error_code:
         status = status_for_code(job.error_code)
-        return JSONResponse(error_body(job.error_code, job.error_message or "", review_id=job.id), status_code=status)
+        message = api_message(job.error_code, job.error_message or "")
+        return JSONResponse(error_body(job.error_code, message, review_id=job.id), status_code=status)
     body = ReviewJob.from_record(job, deduplicated=deduplicated).model_dump(mode="json")
     return JSONResponse(body, status_code=200 if job.status in FINISHED_STATUSES else 202)
 
@@ -72,6 +74,13 @@ async def create_review(
     rubric: Annotated[str, Form(description="rubric name or id")] = "default",
     backend: Annotated[str | None, Form(description="anthropic | offline (default from settings)")] = None,
     vendor_name: Annotated[str | None, Form(max_length=200)] = None,
+    password: Annotated[
+        SecretStr | None,
+        Form(
+            description="an encrypted PDF's password; used to read it in this server process, never stored or logged",
+            json_schema_extra={"format": "password"},
+        ),
+    ] = None,
     force: Annotated[bool, Query(description="review again even if this file was already reviewed")] = False,
     wait: Annotated[bool, Query(description="answer when the review is done (bounded wait)")] = False,
     timeout: Annotated[float | None, Query(ge=0, description="seconds to wait at most")] = None,
@@ -79,7 +88,12 @@ async def create_review(
     data = await read_upload(file, settings.ingest.max_file_bytes)
     target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend)
     job, deduplicated = await intake.enqueue(
-        data, file.filename or "proposal.pdf", target, vendor_name=vendor_name, force=force
+        data,
+        file.filename or "proposal.pdf",
+        target,
+        vendor_name=vendor_name,
+        force=force,
+        password=password.get_secret_value() if password else None,
     )
     if wait:
         job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.api.wait_timeout_seconds))
