@@ -19,6 +19,14 @@ class CriterionColumn(BaseModel):
     weight: float
 
 
+class PanelCell(BaseModel):
+    """Where one vendor's final grade of one criterion came from."""
+
+    source: str = Field(description="ai (unconfirmed), evaluator or consensus")
+    evaluators: int = 0
+    disagreement: bool = False
+
+
 class VendorRow(BaseModel):
     key: str = Field(description="Unique within the comparison, even when two vendors share a name.")
     vendor: str
@@ -37,6 +45,9 @@ class VendorRow(BaseModel):
     red_flags: int | None = Field(default=None, description="None when the proposal has no scored review.")
     unsupported: int | None = None
     grades: dict[str, Grade | None] = Field(default_factory=dict, description="criterion id -> grade")
+    panel: dict[str, PanelCell] = Field(
+        default_factory=dict, description="criterion id -> source of the final grade (a panel's evaluation only)"
+    )
     offline: bool = False
 
 
@@ -58,6 +69,16 @@ class FindingRow(BaseModel):
     rationale: str
     question: str | None
     flags: list[str]
+    panel: PanelCell | None = None
+
+
+class AuditLine(BaseModel):
+    vendor: str
+    at: datetime
+    actor: str
+    action: str
+    criterion_id: str | None = None
+    change: str = ""
 
 
 class Comparison(BaseModel):
@@ -69,6 +90,8 @@ class Comparison(BaseModel):
     criteria: list[CriterionColumn]
     rows: list[VendorRow]
     findings: list[FindingRow]
+    assessed: bool = Field(default=False, description="grades are a panel's final grades")
+    audit: list[AuditLine] = Field(default_factory=list, description="the panel's events, per vendor")
 
 
 class Entry(BaseModel):
@@ -112,6 +135,7 @@ def _row(key: str, entry: Entry) -> VendorRow:
     if review is None:
         return VendorRow(**base, status="failed", error=entry.error or "no review")
     grades = {f.criterion_id: f.grade for f in review.findings}
+    base["panel"] = {f.criterion_id: _panel_cell(f) for f in review.findings} if review.assessed else {}
     if review.overall_score is None:
         return VendorRow(**base, status="failed", error=_unscored_reason(review), grades=grades, offline=review.offline)
     return VendorRow(
@@ -124,6 +148,12 @@ def _row(key: str, entry: Entry) -> VendorRow:
         unsupported=review.unsupported_count,
         grades=grades,
         offline=review.offline,
+    )
+
+
+def _panel_cell(finding) -> PanelCell:
+    return PanelCell(
+        source=finding.final_source.value, evaluators=len(finding.assessments), disagreement=finding.disagreement
     )
 
 
@@ -142,6 +172,7 @@ def _finding_rows(key: str, vendor: str, review: Review) -> list[FindingRow]:
                 rationale=f.error or f.rationale,
                 question=f.clarification_question,
                 flags=[flag.value for flag in f.flags],
+                panel=_panel_cell(f) if review.assessed else None,
             )
         )
     return rows
@@ -164,6 +195,7 @@ def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
         criteria=[CriterionColumn(id=c.id, title=c.title, kind=c.kind.value, weight=c.weight) for c in rubric.criteria],
         rows=rows,
         findings=findings,
+        assessed=any(e.review is not None and e.review.assessed for e in entries),
     )
 
 

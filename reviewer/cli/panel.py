@@ -151,11 +151,7 @@ def run_audit(args: argparse.Namespace, context: Context) -> int:
     for e in events:
         what = e.action.replace("_", " ")
         criterion = f" {e.criterion_id}" if e.criterion_id else ""
-        change = ""
-        if isinstance(e.before, dict) and isinstance(e.after, dict) and "grade" in e.after:
-            change = f": {e.before.get('grade') or '-'} -> {e.after['grade']}"
-            if e.after.get("reason"):
-                change += f" ({e.after['reason']})"
+        change = f": {e.change}" if e.change else ""
         print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {what}{criterion}{change}")
     return EXIT_OK
 

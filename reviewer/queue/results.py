@@ -4,7 +4,7 @@ rule for which vendor name it is shown under. Every shell that compares reviews 
 from pathlib import Path
 
 from reviewer.assessment import Panel, final_review
-from reviewer.comparison import Entry
+from reviewer.comparison import AuditLine, Entry
 from reviewer.review import Review
 from reviewer.store import FINISHED_STATUSES, JobRecord, PanelStore
 
@@ -40,6 +40,27 @@ def panel_of(store: PanelStore, job_id: str) -> Panel:
     """Everything the panel recorded on a review."""
     found, decided = store.panel_rows(job_id)
     return Panel(assessments=found, consensus=decided)
+
+
+def audit_lines(store: PanelStore, entries: list[Entry]) -> list[AuditLine]:
+    """The panel's events on every reviewed entry, oldest first, under the entry's (possibly anonymised) name."""
+    lines = []
+    for entry in entries:
+        if entry.review_id is None:
+            continue
+        events, _ = store.events(entry.review_id, limit=10_000)
+        lines += [
+            AuditLine(
+                vendor=entry.vendor,
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                criterion_id=e.criterion_id,
+                change=e.change,
+            )
+            for e in events
+        ]
+    return sorted(lines, key=lambda line: line.at)
 
 
 def entry_of(

@@ -4,7 +4,7 @@ import io
 import re
 from html import escape
 
-from reviewer.comparison import Comparison, FindingRow, VendorRow
+from reviewer.comparison import Comparison, FindingRow, PanelCell, VendorRow
 from reviewer.render.cells import append_xlsx_row, to_csv_text
 from reviewer.render.escape import markdown_text
 from reviewer.render.wording import offline_banner, plural
@@ -15,11 +15,23 @@ FIRST_GRADE_COLUMN = 7  # 0-based index of the first criterion column in matrix_
 Cell = str | int | float | None
 
 
+def panel_note(cell: PanelCell) -> str:
+    """'consensus; 2 evaluators; disputed', or 'unconfirmed' for a grade nobody has confirmed."""
+    parts = ["unconfirmed" if cell.source == "ai" else cell.source]
+    if cell.evaluators:
+        parts.append(plural(cell.evaluators, "evaluator"))
+    if cell.disagreement:
+        parts.append("disputed")
+    return "; ".join(parts)
+
+
 def _grade(row: VendorRow, criterion_id: str) -> str:
     if criterion_id not in row.grades:
         return "no review"
     grade = row.grades[criterion_id]
-    return GRADE_SYMBOL[grade.value if grade else None]
+    text = GRADE_SYMBOL[grade.value if grade else None]
+    cell = row.panel.get(criterion_id)
+    return f"{text} ({panel_note(cell)})" if cell is not None else text
 
 
 def _rank(row: VendorRow) -> str:
@@ -249,7 +261,9 @@ def to_xlsx(c: Comparison) -> bytes:
 
     details = book.create_sheet("Findings")
     append_xlsx_row(
-        details, ["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"]
+        details,
+        ["vendor", "criterion", "grade", "page", "quote", "verified", "rationale", "question", "flags"]
+        + (["grade source"] if c.assessed else []),
     )
     for f in c.findings:
         append_xlsx_row(
@@ -264,6 +278,7 @@ def to_xlsx(c: Comparison) -> bytes:
                 _one_line(f.rationale),
                 _one_line(f.question) or None,
                 ", ".join(f.flags),
+                *([panel_note(f.panel) if f.panel else None] if c.assessed else []),
             ],
         )
     for sheet_row in details.iter_rows(min_row=2):
@@ -275,6 +290,18 @@ def to_xlsx(c: Comparison) -> bytes:
     details.auto_filter.ref = details.dimensions
     for letter, width in zip("ABCDEFGHI", (18, 28, 10, 6, 60, 9, 60, 50, 20), strict=True):
         details.column_dimensions[letter].width = width
+    if c.audit:
+        audit = book.create_sheet("Audit")
+        append_xlsx_row(audit, ["when (UTC)", "vendor", "who", "what", "criterion", "change"])
+        for line in c.audit:
+            append_xlsx_row(
+                audit,
+                [f"{line.at:%Y-%m-%d %H:%M:%S}", line.vendor, line.actor, line.action, line.criterion_id, line.change],
+            )
+        for cell in audit[1]:
+            cell.font = Font(bold=True)
+        for letter, width in zip("ABCDEF", (20, 22, 14, 18, 24, 70), strict=True):
+            audit.column_dimensions[letter].width = width
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -72,6 +72,14 @@ class AuditEvent(BaseModel):
     before: Any = None
     after: Any = None
 
+    @property
+    def change(self) -> str:
+        """'met -> partial (reason)' for a grade change; '' for other events."""
+        if not (isinstance(self.before, dict) and isinstance(self.after, dict) and "grade" in self.after):
+            return ""
+        text = f"{self.before.get('grade') or '-'} -> {self.after['grade']}"
+        return f"{text} ({self.after['reason']})" if self.after.get("reason") else text
+
 
 def _when(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)

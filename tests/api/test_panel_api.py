@@ -175,3 +175,18 @@ def test_a_batch_comparison_uses_the_panels_final_grades(client):
     [after] = client.get(f"/v1/batches/{created['id']}", headers=auth("lead")).json()["comparison"]["rows"]
     assert after["grades"][target] == "red_flag" and after["red_flags"] == row["red_flags"] + 1
     assert after["overall_score"] <= row["overall_score"]
+    import io
+
+    from openpyxl import load_workbook
+
+    csv_text = client.get(f"/v1/batches/{created['id']}/comparison.csv", headers=auth("lead")).text
+    assert "RED FLAG (consensus; disputed)" in csv_text and "(unconfirmed)" in csv_text
+    book = load_workbook(
+        io.BytesIO(client.get(f"/v1/batches/{created['id']}/comparison.xlsx", headers=auth("lead")).content)
+    )
+    assert book.sheetnames == ["Comparison", "Findings", "Audit"]
+    audit = [[cell.value for cell in row] for row in book["Audit"].iter_rows(min_row=2)]
+    assert [(r[2], r[3], r[4]) for r in audit] == [("lead", "consensus_set", target)]
+    assert audit[0][5].endswith("-> red_flag (reuse)")
+    findings = book["Findings"]
+    assert [c.value for c in findings[1]][-1] == "grade source"

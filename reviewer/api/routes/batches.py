@@ -14,7 +14,7 @@ from reviewer.api.uploads import read_upload
 from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
-from reviewer.queue.results import entry_of, panel_of
+from reviewer.queue.results import audit_lines, entry_of, panel_of
 from reviewer.render import comparison as render
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
@@ -65,8 +65,9 @@ async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
     if finished:
         if record.anonymize:
             entries, _ = anonymize(entries)
+        audit = await asyncio.to_thread(audit_lines, store, entries)
         comparison = build_comparison(entries, catalog.load(record.rubric_name)).model_copy(
-            update={"anonymized": record.anonymize}
+            update={"anonymized": record.anonymize, "audit": audit}
         )
     base = f"/v1/batches/{record.id}/comparison"
     return BatchStatus(
