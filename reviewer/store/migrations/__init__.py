@@ -7,10 +7,12 @@ exclusive SQLite transaction, and the second finds the database at head. See REA
 how to add a revision.
 """
 
+import time
 from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 SCRIPT_LOCATION = Path(__file__).parent
 BASELINE = "0001"  # the schema the last release without migrations created
@@ -23,7 +25,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         if engine.dialect.name == "sqlite":
             # pysqlite would not open a transaction before DDL; take the write lock ourselves, whole.
             conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            _begin_exclusive(conn)
             try:
                 _upgrade_locked(conn, revision)
             except BaseException:
@@ -35,6 +37,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             if engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             _upgrade_locked(conn, revision)
+
+
+SQLITE_LOCK_WAIT_SECONDS = 120.0
+
+
+def _begin_exclusive(conn: Connection) -> None:
+    """Take SQLite's write lock, waiting out another process's upgrade: each attempt waits the connection's
+    busy timeout (10 s), and a slow machine's first start can hold the lock for longer than that."""
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
 
 
 def _upgrade_locked(conn: Connection, revision: str) -> None:
