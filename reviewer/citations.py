@@ -144,6 +144,7 @@ class QuoteLocator:
 
     def __post_init__(self) -> None:
         self._pages = {p.number: normalise(p.text) for p in self.document.pages}
+        self._ocr_pages = {p.number for p in self.document.pages if p.ocr}
 
     def _locate_on(self, number: int, parts: list[str], **options: bool) -> tuple[int, int] | None:
         page = self._pages.get(number)
@@ -167,8 +168,9 @@ class QuoteLocator:
             span = next((s for parts in readings if (s := self._locate_on(number, parts)) is not None), None)
             if span is None:
                 continue
+            ocr = number in self._ocr_pages
             if number == page:
-                return Citation(page=page, quote=quote, verified=True, start=span[0], end=span[1])
+                return Citation(page=page, quote=quote, verified=True, start=span[0], end=span[1], ocr=ocr)
             return Citation(
                 page=number,
                 quote=quote,
@@ -177,6 +179,7 @@ class QuoteLocator:
                 end=span[1],
                 cited_page=page,
                 note=f"found on page {number}, not on page {page} as cited",
+                ocr=ocr,
             )
         return Citation(page=max(page, 1), quote=quote, verified=False, note=self._why_not_found(long_enough, readings))
 

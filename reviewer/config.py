@@ -133,6 +133,10 @@ class IngestSettings(BaseSettings):
     processes: int = Field(
         default=2, ge=1, le=64, validation_alias=_env("REVIEWER_INGEST_PROCESSES", "REVIEWER_EXTRACTION_PROCESSES")
     )
+    # Scanned pages (issue 17): OCR'd when OCRmyPDF and Tesseract are installed (auto), always (on: a
+    # scanned page without OCR installed is an error), or never (off).
+    ocr: Literal["auto", "on", "off"] = "auto"
+    ocr_timeout_seconds: float = Field(default=300.0, gt=0)
 
 
 class ApiSettings(BaseSettings):

@@ -13,9 +13,11 @@ from reviewer.docx_extract import CHARS_PER_PAGE, OLE_MAGIC, check_docx_package,
 from reviewer.errors import IngestError
 from reviewer.furniture import find_furniture, without_furniture
 from reviewer.notices import ReviewWarning
+from reviewer.ocr import INSTALL_HINT, OCR_CAVEAT, OcrResult, ocr_available, ocr_pages
 from reviewer.pdf_extract import (
     ExtractorPool,
     RawExtraction,
+    RawPage,
     document_text_message,
     extract_isolated,
     page_text_message,
@@ -34,6 +36,7 @@ class Page(BaseModel):
         default_factory=list,
         description="Spans of text of running headers, footers and page numbers: verified against, never prompted.",
     )
+    ocr: bool = Field(default=False, description="The page had no text layer; its text was read by OCR.")
 
     @property
     def content(self) -> str:
@@ -121,7 +124,7 @@ def read_document(
     """PDF or .docx bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI)."""
     limits = limits or IngestSettings()
     check_document_bytes(data, limits)
-    return document_from_extraction(data, file_name, extract_isolated(data, password, limits), limits)
+    return document_from_extraction(data, file_name, extract_isolated(data, password, limits), limits, password)
 
 
 async def read_document_with(pool: ExtractorPool, data: bytes, file_name: str, password: str | None = None) -> Document:
@@ -129,7 +132,7 @@ async def read_document_with(pool: ExtractorPool, data: bytes, file_name: str, p
     The clean-up is CPU work: it runs in a thread, so the event loop keeps answering meanwhile."""
     check_document_bytes(data, pool.limits)
     raw = await pool.extract(data, password)
-    return await asyncio.to_thread(document_from_extraction, data, file_name, raw, pool.limits)
+    return await asyncio.to_thread(document_from_extraction, data, file_name, raw, pool.limits, password)
 
 
 # The names from before Word files were read; tests, bench scripts and the PDF-only evaluation sets use them.
@@ -148,28 +151,80 @@ def check_text_limits(raw: RawExtraction, limits: IngestSettings) -> None:
         raise IngestError(document_text_message(total, limits.max_document_chars), code="too_much_text")
 
 
-def document_from_extraction(data: bytes, file_name: str, raw: RawExtraction, limits: IngestSettings) -> Document:
+def _scanned_pages(raw: RawExtraction, texts: list[str]) -> list[int]:
+    """PDF pages with an image and no text layer: the ones OCR can read."""
+    if raw.pagination is not None:
+        return []
+    return [n for n, t in enumerate(texts, start=1) if len(t) < MIN_TEXT_CHARS_PER_PAGE and raw.pages[n - 1].has_images]
+
+
+def _read_by_ocr(
+    data: bytes, scanned: list[int], password: str | None, limits: IngestSettings
+) -> tuple[OcrResult, str | None]:
+    """OCR the scanned pages if settings and the machine allow; also what to tell the user if it did not run."""
+    if not scanned or limits.ocr == "off":
+        return OcrResult(), None
+    if not ocr_available():
+        if limits.ocr == "on":
+            raise IngestError(
+                f"{'page' if len(scanned) == 1 else 'pages'} {_format_pages(scanned)} need OCR "
+                f"(REVIEWER_INGEST_OCR=on) but OCR is not available: {INSTALL_HINT}",
+                code="ocr_unavailable",
+            )
+        return OcrResult(), INSTALL_HINT
+    result = ocr_pages(data, scanned, password, limits)
+    return result, result.error
+
+
+def document_from_extraction(
+    data: bytes, file_name: str, raw: RawExtraction, limits: IngestSettings, password: str | None = None
+) -> Document:
     if raw.error_code:
         raise IngestError(raw.error_message or raw.error_code, code=raw.error_code)
     check_text_limits(raw, limits)
 
-    pages = with_furniture([Page(number=i, text=clean_page_text(p.text)) for i, p in enumerate(raw.pages, start=1)])
+    texts = [clean_page_text(p.text) for p in raw.pages]
+    scanned = _scanned_pages(raw, texts)
+    ocr, ocr_note = _read_by_ocr(data, scanned, password, limits)
+    read_by_ocr = []
+    for number in scanned:
+        text = clean_page_text(ocr.pages.get(number, ""))
+        if len(text) >= MIN_TEXT_CHARS_PER_PAGE:
+            texts[number - 1] = text
+            read_by_ocr.append(number)
+    if read_by_ocr:
+        check_text_limits(RawExtraction(pages=[RawPage(text=t, has_images=False) for t in texts]), limits)
+    if set(scanned) - set(read_by_ocr) and ocr_note is None and limits.ocr != "off":
+        ocr_note = "OCR here found no text on them"
+
+    pages = with_furniture([Page(number=i, text=t, ocr=i in read_by_ocr) for i, t in enumerate(texts, start=1)])
     textless = [p.number for p in pages if len(p.text) < MIN_TEXT_CHARS_PER_PAGE]
     if len(textless) == len(pages):
+        hint = f"; {ocr_note}" if ocr_note else ""
         raise IngestError(
             f"no text layer on any page ({_format_pages(textless)}); the PDF looks scanned: run OCR "
-            "(e.g. ocrmypdf) and review the result",
+            f"(e.g. ocrmypdf) and review the result{hint}",
             code="no_text",
         )
     warnings = []
+    if read_by_ocr:
+        warnings.append(
+            ReviewWarning(
+                code="ocr_pages",
+                message=f"{'page' if len(read_by_ocr) == 1 else 'pages'} {_format_pages(read_by_ocr)} "
+                f"had no text layer and {'was' if len(read_by_ocr) == 1 else 'were'} read by OCR: {OCR_CAVEAT}",
+                pages=read_by_ocr,
+            )
+        )
     if textless:
         imaged = [n for n in textless if raw.pages[n - 1].has_images]
         kind = "image-only (scanned?)" if imaged == textless else "without extractable text"
+        hint = f" ({ocr_note})" if ocr_note and set(textless) & set(scanned) else ""
         warnings.append(
             ReviewWarning(
                 code="image_only_pages",
                 message=f"{'page' if len(textless) == 1 else 'pages'} {_format_pages(textless)} "
-                f"{'is' if len(textless) == 1 else 'are'} {kind} and not reviewed; OCR them if they matter",
+                f"{'is' if len(textless) == 1 else 'are'} {kind} and not reviewed; OCR them if they matter{hint}",
                 pages=textless,
             )
         )

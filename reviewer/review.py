@@ -52,6 +52,9 @@ class Citation(BaseModel):
         default=None, description="The page the grader cited, when it differs from where the quote is."
     )
     note: str | None = None
+    ocr: bool = Field(
+        default=False, description="The quote was found on a page read by OCR: check it against the page's image."
+    )
 
 
 class FinalSource(StrEnum):

@@ -40,7 +40,11 @@ def _quote_lines(finding: Finding) -> list[str]:
     for c in finding.citations:
         quote = _cell(c.quote)
         if c.verified:
-            where = f"p. {c.page}" + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
+            where = (
+                f"p. {c.page}"
+                + (" (OCR)" if c.ocr else "")
+                + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
+            )
             lines.append(f"> “{quote}” — {where}, verified")
         else:
             lines.append(f"> ~~“{quote}”~~ — not accepted as evidence: {_cell(c.note) or 'not verified'}")
