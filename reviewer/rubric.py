@@ -1,5 +1,6 @@
 """Rubrics are data: models, loading from YAML or TOML, and the location of the bundled rubrics."""
 
+import logging
 import re
 import tomllib
 from enum import StrEnum
@@ -19,6 +20,8 @@ from pydantic import (
 
 from reviewer.errors import RubricError
 from reviewer.review import Grade
+
+log = logging.getLogger(__name__)
 
 BUNDLED_RUBRICS_DIR = Path(__file__).parent / "rubrics"
 DEFAULT_RUBRIC = "default"
@@ -260,12 +263,42 @@ class RubricCatalog:
     def names(self) -> list[str]:
         return sorted(self._files())
 
+    def _load_named(self, name: str, path: Path) -> Rubric:
+        """A file's rubric; its error names the file, never the directory it is in (a server's layout)."""
+        try:
+            return self._load_file(path)
+        except RubricError as exc:
+            raise RubricError(exc.message.replace(str(path), path.name), code=exc.code) from None
+
+    def problems(self) -> dict[str, str]:
+        """Every rubric file that does not load, by name, with why (file names only, no paths)."""
+        found = {}
+        for name, path in self._files().items():
+            try:
+                self._load_named(name, path)
+            except RubricError as exc:
+                found[name] = exc.message
+        return found
+
+    def usable(self) -> list[tuple[str, Rubric]]:
+        """(name, rubric) for every file that loads; a broken one is skipped with a warning in the log."""
+        out = []
+        for name, path in sorted(self._files().items()):
+            try:
+                out.append((name, self._load_named(name, path)))
+            except RubricError as exc:
+                log.warning("rubric file skipped: %s", exc.message)
+        return out
+
     def load(self, name: str) -> Rubric:
         files = self._files()
         if _NAME.match(name) and name in files:
-            return self._load_file(files[name])
-        for path in files.values():
-            rubric = self._load_file(path)
+            return self._load_named(name, files[name])
+        for file_name, path in files.items():  # by id: a broken file elsewhere must not stop the lookup
+            try:
+                rubric = self._load_named(file_name, path)
+            except RubricError:
+                continue
             if rubric.id == name:
                 return rubric
         raise RubricError(f"unknown rubric '{name}' (available: {', '.join(sorted(files))})", code="unknown_rubric")
@@ -273,7 +306,7 @@ class RubricCatalog:
     def resolve(self, name: str) -> tuple[str, Rubric]:
         """(file name, rubric) for a name or id."""
         rubric = self.load(name)
-        for file_name, path in self._files().items():
-            if self._load_file(path).id == rubric.id:
+        for file_name, loaded in self.usable():
+            if loaded.id == rubric.id:
                 return file_name, rubric
         return name, rubric

@@ -102,8 +102,15 @@ class ReviewJob(BaseModel):
             links=ReviewLinks(
                 self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"
             ),
-            review=(review or review_of(job)) if with_review else None,
+            review=_named(review or review_of(job), job.vendor_name) if with_review else None,
         )
+
+
+def _named(review: Review | None, vendor_name: str | None) -> Review | None:
+    """The review under the name a person gave the job, when they gave one (it may postdate the review)."""
+    if review is None or not vendor_name or review.vendor_name == vendor_name:
+        return review
+    return review.model_copy(update={"vendor_name": vendor_name})
 
 
 class ReviewPage(BaseModel):

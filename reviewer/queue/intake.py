@@ -67,6 +67,9 @@ class Intake:
                 self.store.find_same, sha256, target.rubric.id, target.rubric.version, target.backend, target.model
             )
             if existing is not None:
+                given = (vendor_name or "").strip()
+                if given and given != existing.vendor_name:  # costs nothing: the name is ours, not the grader's
+                    existing = await asyncio.to_thread(self.store.rename_vendor, existing.id, given) or existing
                 return existing, True
         new = NewJob(
             file_name=safe_file_name(file_name or "proposal.pdf"),

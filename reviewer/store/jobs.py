@@ -315,8 +315,10 @@ class JobQueue:
         """Store the result. `rubric` is the (id, version) the review actually used: a rubric file edited
         while the job waited is recorded as what graded it, so listings and deduplication tell the truth."""
         values: dict[str, object] = {"status": JobStatus.DONE.value, "result": result_json}
-        if vendor_name:
-            values["vendor_name"] = vendor_name
+        if vendor_name:  # a name a person gave (at upload, or since) stays; the grader's fills only a blank
+            values["vendor_name"] = func.coalesce(
+                reviews.c.vendor_name, bounded(reviews, {"vendor_name": vendor_name})["vendor_name"]
+            )
         if not rubric:
             return self._finish(job_id, worker_id, **values)
         values["rubric_id"], values["rubric_version"] = rubric
@@ -347,6 +349,16 @@ class JobQueue:
             lease_until=None,
             attempts=reviews.c.attempts - 1,
         )
+
+    def rename_vendor(self, job_id: str, vendor_name: str) -> JobRecord | None:
+        """Give an existing review the vendor name a person sent with the same file again."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                update(reviews)
+                .where(reviews.c.id == job_id)
+                .values(**bounded(reviews, {"vendor_name": vendor_name}), updated_at=time.time())
+            )
+        return self.get(job_id)
 
     def delete(self, job_id: str) -> JobRecord | None:
         with self.db.transaction() as conn:

@@ -12,8 +12,7 @@ router = APIRouter(prefix="/v1/rubrics", tags=["rubrics"])
 @router.get("", response_model=list[RubricSummary], summary="Rubrics available to reviews")
 def list_rubrics(catalog: CatalogDep) -> list[RubricSummary]:
     summaries = []
-    for name in catalog.names():
-        rubric = catalog.load(name)
+    for name, rubric in catalog.usable():
         summaries.append(
             RubricSummary(
                 name=name, id=rubric.id, version=rubric.version, title=rubric.title, criteria=len(rubric.criteria)
