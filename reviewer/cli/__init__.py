@@ -27,6 +27,7 @@ COMMANDS: dict[str, Command] = {
     "consensus": panel.run_consensus,
     "audit": panel.run_audit,
     "reviews": panel.run_reviews,
+    "agreement": panel.run_agreement,
     "questions": panel.run_questions,
 }
 

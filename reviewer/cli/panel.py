@@ -39,6 +39,9 @@ def add_parsers(sub) -> None:
     audit.add_argument("review_id")
     audit.add_argument("--format", choices=("table", "json"), default="table")
 
+    agree = sub.add_parser("agreement", help="per criterion, how often the panel overruled the grader")
+    agree.add_argument("--format", choices=("table", "json"), default="table")
+
     listing = sub.add_parser("reviews", help="the reviews in the local job store, newest first, with their ids")
     listing.add_argument("--limit", type=int, default=20)
 
@@ -153,6 +156,40 @@ def run_audit(args: argparse.Namespace, context: Context) -> int:
         criterion = f" {e.criterion_id}" if e.criterion_id else ""
         change = f": {e.change}" if e.change else ""
         print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {what}{criterion}{change}")
+    return EXIT_OK
+
+
+def run_agreement(args: argparse.Namespace, context: Context) -> int:
+    from reviewer.evaluation.agreement import agreement
+    from reviewer.store import JobStatus
+
+    services = _services(context)
+    try:
+        decided = []
+        offset = 0
+        while True:
+            jobs, total = services.store.list_jobs(JobStatus.DONE, 200, offset)
+            for listed in jobs:
+                job = services.store.get(listed.id)
+                review = services.panel.final(job) if job else None
+                if review is not None and review.confirmed_count:
+                    decided.append(review)
+            offset += len(jobs)
+            if not jobs or offset >= total:
+                break
+    finally:
+        services.close()
+    rows = agreement(decided)
+    if args.format == "json":
+        print(json.dumps([{**r.model_dump(), "disagreement_rate": r.disagreement_rate} for r in rows], indent=2))
+        return EXIT_OK
+    from reviewer.render.wording import plural
+
+    print(f"{plural(len(decided), 'review')} with grades set by people")
+    print(f"{'criterion':<28} {'decided':>7} {'overruled':>9} {'rate':>6}")
+    for r in rows:
+        rate = f"{r.disagreement_rate:.0%}" if r.disagreement_rate is not None else "-"
+        print(f"{r.criterion_id:<28} {r.decided:>7} {r.overruled:>9} {rate:>6}")
     return EXIT_OK
 
 

@@ -73,6 +73,22 @@ def test_reviews_lists_the_ids_the_other_commands_take(reviewed, capsys):
     assert line.split("\t")[:2] == [review_id, "done"] and line.endswith("coral_data.pdf\tdefault")
 
 
+def test_agreement_reports_how_often_people_overruled_the_grader(reviewed, capsys):
+    review_id, review = reviewed
+    first, second = review["findings"][0], review["findings"][1]
+    other = "red_flag" if first["grade"] != "red_flag" else "met"
+    assert main(["assess", review_id, first["criterion_id"], other, "--reason", "clause 4", "--as", "ana"]) == 0
+    assert main(["assess", review_id, second["criterion_id"], second["grade"], "--as", "ana"]) == 0
+    capsys.readouterr()
+    assert main(["agreement", "--format", "json"]) == 0
+    rows = {r["criterion_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows[first["criterion_id"]]["decided"], rows[first["criterion_id"]]["disagreement_rate"]) == (1, 1.0)
+    assert (rows[second["criterion_id"]]["decided"], rows[second["criterion_id"]]["disagreement_rate"]) == (1, 0.0)
+    assert rows[review["findings"][2]["criterion_id"]]["disagreement_rate"] is None  # nobody decided it
+    assert main(["agreement"]) == 0
+    assert "1 review with grades set by people" in capsys.readouterr().out
+
+
 def test_an_unknown_review_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     assert main(["assess", "deadbeef", "x", "met"]) == 2
