@@ -5,7 +5,7 @@ import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
 from pydantic import (
@@ -64,6 +64,14 @@ class Criterion(BaseModel):
     question: str | None = Field(
         default=None, description="The default question to put to a vendor that does not meet it."
     )
+    # Set on criteria drawn from an RFP (reviewer rubric from-rfp); other rubrics leave them out.
+    reference: str | None = Field(default=None, description="The RFP's own clause number, e.g. '3.2.1', 'A.4', 'R-12'.")
+    strength: Literal["must", "should", "may"] | None = Field(
+        default=None, description="How the RFP words it: must/shall (mandatory), should (desirable), may (optional)."
+    )
+    mandatory: bool = Field(default=False, description="A proposal failing it fails the RFP's mandatory requirements.")
+    source_page: int | None = Field(default=None, ge=1, description="The RFP page the requirement is on.")
+    source_quote: str | None = Field(default=None, description="The requirement verbatim from the RFP.")
 
     @property
     def default_question(self) -> str:
