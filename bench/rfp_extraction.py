@@ -58,9 +58,7 @@ def share(gold: GoldRequirement, found: Requirement) -> float:
 
 
 def score(rfp: str, gold: list[GoldRequirement], found: list[Requirement]) -> Score:
-    pairs = sorted(
-        ((share(g, f), gi, fi) for gi, g in enumerate(gold) for fi, f in enumerate(found)), reverse=True
-    )
+    pairs = sorted(((share(g, f), gi, fi) for gi, g in enumerate(gold) for fi, f in enumerate(found)), reverse=True)
     gold_used: dict[int, int] = {}
     found_used: set[int] = set()
     for value, gi, fi in pairs:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reviewer import __version__
-from reviewer.cli import bulk, evaluate, info, panel, review, serve
+from reviewer.cli import bulk, evaluate, info, panel, review, rubric, serve
 from reviewer.cli.context import EXIT_BAD_INPUT, EXIT_FAILED, Context, note
 
 Command = Callable[[argparse.Namespace, Context], int]
@@ -23,6 +23,7 @@ COMMANDS: dict[str, Command] = {
     "slack": serve.run_slack,
     "schema": info.run_schema,
     "rubrics": info.run_rubrics,
+    "rubric": rubric.run,
     "assess": panel.run_assess,
     "consensus": panel.run_consensus,
     "audit": panel.run_audit,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parsers(sub)
     bulk.add_parser(sub)
     info.add_parsers(sub)
+    rubric.add_parser(sub)
     panel.add_parsers(sub)
     return parser
 

@@ -57,8 +57,7 @@ _PRIORITY_STRENGTH: dict[str, Strength] = {
 }
 _FUNCTION_WORD_END = re.compile(
     r"\b(?:the|a|an|of|to|and|or|with|for|in|on|by|via|at|from|that|which|is|are|be|as|than|per|its|their|"
-    r"all|any|each|under|over|within|into|using|including|such|not)$",
-    re.IGNORECASE,
+    r"all|any|each|under|over|within|into|using|including|such|not)$"
 )
 _TERMINAL = re.compile(r"[.:;!?)\]]$")
 
@@ -265,6 +264,4 @@ def find_requirements(document: Document) -> list[Requirement]:
 
 def extract_offline(document: Document) -> Extraction:
     kept, dropped = verify_quotes(document, find_requirements(document))
-    return Extraction(
-        file_name=document.file_name, method="offline", requirements=deduplicate(kept), dropped=dropped
-    )
+    return Extraction(file_name=document.file_name, method="offline", requirements=deduplicate(kept), dropped=dropped)

@@ -1,0 +1,89 @@
+"""reviewer rubric from-rfp RFP.pdf: the RFP's requirements as a rubric file to edit before use."""
+
+import argparse
+from pathlib import Path
+
+from reviewer.cli.context import EXIT_OK, Context, note
+
+
+def add_parser(sub) -> None:
+    rubric = sub.add_parser("rubric", help="make a rubric: from-rfp draws one from an RFP's requirements")
+    actions = rubric.add_subparsers(dest="rubric_command", required=True)
+    from_rfp = actions.add_parser(
+        "from-rfp", help="extract an RFP's requirements (PDF or .docx) into a rubric file to edit before use"
+    )
+    from_rfp.add_argument("file", type=Path, help="the RFP (PDF or .docx)")
+    from_rfp.add_argument(
+        "--merge", metavar="RUBRIC", default=None, help="add this rubric's criteria (e.g. 'default') beside the RFP's"
+    )
+    from_rfp.add_argument("-o", "--output", type=Path, default=None, help="write the YAML here (default: stdout)")
+    from_rfp.add_argument(
+        "--backend",
+        choices=["offline"],
+        default="offline",
+        help="offline: requirement sentences found by modal verbs and clause numbers (no language model)",
+    )
+
+
+def _header(file_name: str, method: str, count: int, merged: str | None) -> list[str]:
+    from reviewer.requirements.offline import MEASURED
+
+    lines = [f"Rubric drawn from {file_name} by `reviewer rubric from-rfp` ({count} requirements)."]
+    if method == "offline":
+        lines += [
+            "OFFLINE EXTRACTION (no language model): requirement sentences found by their modal verbs",
+            f"(shall/must/should/may) and clause numbers; measured {MEASURED} (bench/rfp_extraction.py).",
+            "It misses some requirements and keeps some that are not: read the RFP beside this file.",
+        ]
+    lines += [
+        "Each criterion's comment gives its source: page, clause, strength and the RFP's own words.",
+        "Weights: must/shall 3 (mandatory), should 2, may 1.",
+    ]
+    if merged:
+        lines.append(f"The criteria of '{merged}' follow the RFP's own.")
+    lines += ["", "Edit it, then check it with: reviewer rubrics --check FILE", ""]
+    return lines
+
+
+def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
+    from reviewer.documents import read_document, safe_file_name
+    from reviewer.errors import BadInputError
+    from reviewer.output import check_writable, emit
+    from reviewer.requirements.offline import MEASURED, extract_offline
+    from reviewer.requirements.rubric_yaml import rubric_yaml
+    from reviewer.requirements.to_rubric import to_rubric
+    from reviewer.rubric import RubricCatalog
+
+    settings = context.settings
+    if args.output:
+        check_writable(args.output)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{args.file}: cannot read file ({exc.strerror})", code="unreadable_file") from None
+    merge = None
+    if args.merge:
+        catalog, name = RubricCatalog.from_settings(settings).for_reference(args.merge)
+        merge = catalog.load(name)
+    document = read_document(data, safe_file_name(args.file.name), limits=settings.ingest)
+    extraction = extract_offline(document)
+    note(f"offline extraction (no language model; measured {MEASURED}): check the rubric before use")
+    for dropped in extraction.dropped:
+        note(
+            f"dropped, quote not verified ({dropped.reason}): p.{dropped.requirement.page} '{dropped.requirement.quote}'"
+        )
+    if not extraction.requirements and merge is None:
+        raise BadInputError(
+            f"{args.file}: no requirements found (no shall/must/should/may sentences or requirement tables)"
+        )
+    rubric = to_rubric(extraction, merge=merge)
+    header = _header(document.file_name, extraction.method, len(extraction.requirements), merge.id if merge else None)
+    emit(rubric_yaml(rubric, header=header, merged_from=merge.id if merge else None), args.output)
+    mandatory = sum(r.mandatory for r in extraction.requirements)
+    where = f" to {args.output}" if args.output else ""
+    note(f"{len(extraction.requirements)} requirements ({mandatory} mandatory) written{where}")
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    return {"from-rfp": run_from_rfp}[args.rubric_command](args, context)

@@ -1,0 +1,1 @@
+"""An RFP's requirements, extracted and turned into a rubric a person edits before use."""
