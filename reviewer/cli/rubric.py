@@ -69,9 +69,8 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
     extraction = extract_offline(document)
     note(f"offline extraction (no language model; measured {MEASURED}): check the rubric before use")
     for dropped in extraction.dropped:
-        note(
-            f"dropped, quote not verified ({dropped.reason}): p.{dropped.requirement.page} '{dropped.requirement.quote}'"
-        )
+        requirement = dropped.requirement
+        note(f"dropped, quote not verified ({dropped.reason}): p.{requirement.page} '{requirement.quote}'")
     if not extraction.requirements and merge is None:
         raise BadInputError(
             f"{args.file}: no requirements found (no shall/must/should/may sentences or requirement tables)"

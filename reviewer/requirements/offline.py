@@ -233,7 +233,7 @@ def find_requirements(document: Document) -> list[Requirement]:
 
         def add(unit: _Unit, text: str, strength: Strength) -> None:
             found.append(
-                Requirement(reference=unit.reference, text=text, strength=strength, page=page.number, quote=text)
+                Requirement(reference=unit.reference, text=text, strength=strength, page=unit.page, quote=text)
             )
 
         for unit in _units(page.number, page.content):
