@@ -6,6 +6,8 @@
 A gold requirement is found when an extracted requirement has at least MATCH_SHARE of its words
 (each extracted requirement matches at most one gold one, best match first). Precision is the share
 of extracted requirements that match a gold one; strength agreement is over the matched pairs.
+Totals are given apart for the RFPs the rules were adjusted on and for the held-out ones (written
+after the rules were frozen; `held_out: true` in their gold file).
 """
 
 import argparse
@@ -47,9 +49,10 @@ class Score(BaseModel):
         return self.matched / self.extracted if self.extracted else 1.0
 
 
-def load_gold(path: Path) -> list[GoldRequirement]:
+def load_gold(path: Path) -> tuple[bool, list[GoldRequirement]]:
+    """(held out, the requirements): a held-out RFP was written after the rules were frozen."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [GoldRequirement.model_validate(r) for r in raw["requirements"]]
+    return bool(raw.get("held_out")), [GoldRequirement.model_validate(r) for r in raw["requirements"]]
 
 
 def share(gold: GoldRequirement, found: Requirement) -> float:
@@ -83,20 +86,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="list missed and excess requirements")
     args = parser.parse_args()
-    total_gold = total_found = total_matched = 0
-    print(f"{'RFP':40} {'gold':>5} {'found':>6} {'recall':>7} {'precision':>10} {'strength':>9}")
+    totals: dict[bool, list[int]] = {False: [0, 0, 0], True: [0, 0, 0]}
+    print(f"{'RFP':42} {'gold':>5} {'found':>6} {'recall':>7} {'precision':>10} {'strength':>9}")
     for gold_path in sorted(RFPS.glob("*.gold.yaml")):
         pdf = RFPS / f"{gold_path.name.removesuffix('.gold.yaml')}.pdf"
+        held_out, gold = load_gold(gold_path)
         extraction = extract_offline(read_document(pdf.read_bytes(), pdf.name))
-        result = score(pdf.name, load_gold(gold_path), extraction.requirements)
-        total_gold, total_found, total_matched = (
-            total_gold + result.gold,
-            total_found + result.extracted,
-            total_matched + result.matched,
-        )
+        result = score(pdf.name, gold, extraction.requirements)
+        for i, value in enumerate((result.gold, result.extracted, result.matched)):
+            totals[held_out][i] += value
         agreement = result.strength_agrees / result.matched if result.matched else 0.0
+        name = f"{pdf.name}{' (held out)' if held_out else ''}"
         print(
-            f"{pdf.name:40} {result.gold:5} {result.extracted:6} {result.recall:7.2f} {result.precision:10.2f}"
+            f"{name:42} {result.gold:5} {result.extracted:6} {result.recall:7.2f} {result.precision:10.2f}"
             f" {agreement:9.2f}"
         )
         if args.show:
@@ -104,9 +106,11 @@ def main() -> None:
                 print(f"    missed: {text}")
             for text in result.excess:
                 print(f"    excess: {text}")
-    recall = total_matched / total_gold if total_gold else 1.0
-    precision = total_matched / total_found if total_found else 1.0
-    print(f"{'all (micro)':40} {total_gold:5} {total_found:6} {recall:7.2f} {precision:10.2f}")
+    for held_out, label in ((False, "rules written against (micro)"), (True, "held out (micro)")):
+        gold_n, found_n, matched = totals[held_out]
+        if gold_n:
+            recall, precision = matched / gold_n, matched / found_n if found_n else 1.0
+            print(f"{label:42} {gold_n:5} {found_n:6} {recall:7.2f} {precision:10.2f}")
 
 
 if __name__ == "__main__":

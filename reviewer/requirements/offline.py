@@ -21,8 +21,9 @@ from reviewer.documents import Document
 from reviewer.requirements.checks import deduplicate, verify_quotes
 from reviewer.requirements.models import Extraction, Requirement, Strength
 
-# Measured by bench/rfp_extraction.py on the sample RFPs (samples/rfps); update with the bench.
-MEASURED = "recall 0.00, precision 0.00 on 3 sample RFPs"
+# Measured by bench/rfp_extraction.py on samples/rfps; update with the bench. The held-out RFP was
+# written after the rules were frozen; the other three were measured while the rules were adjusted.
+MEASURED = "recall 0.71, precision 0.94 on a held-out sample RFP (0.97 and 0.94 on the 3 it was tuned on)"
 
 _CLAUSE = r"\d{1,2}(?:\.\d{1,3}){1,4}\.?"
 _ANNEX = r"[A-Z]\.\d{1,3}(?:\.\d{1,3})*\.?"
