@@ -135,7 +135,7 @@ def test_rubric_yaml_loads_back_as_the_same_rubric_with_its_sources(extraction, 
 
 
 def test_cli_writes_a_labelled_rubric_that_passes_the_check(rfp_pdf, tmp_path, capsys):
-    target = tmp_path / "out" / "rubric.yaml"
+    target = tmp_path / "rubric.yaml"
     assert main(["rubric", "from-rfp", str(rfp_pdf), "--merge", "default", "-o", str(target)]) == 0
     _, err = capsys.readouterr()
     assert "offline extraction (no language model; measured recall" in err
