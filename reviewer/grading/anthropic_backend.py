@@ -9,6 +9,7 @@ answer stays short enough to be careful about every criterion.
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import anthropic
@@ -30,6 +31,7 @@ from reviewer.grading.answers import (
 from reviewer.grading.base import CriterionFailure, RawGrading
 from reviewer.grading.prompts import GRADING_PROMPT, render_system, render_task
 from reviewer.notices import ReviewWarning
+from reviewer.redact import redact, secrets_of
 from reviewer.review import Grade, Usage
 from reviewer.rubric import Criterion, Rubric
 
@@ -211,17 +213,52 @@ class AnthropicBackend:
                 "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY", code="bad_api_key"
             ) from None
         except anthropic.APIStatusError as exc:
-            return GroupOutcome(
-                usage=usage, failure=f"Anthropic API error {exc.status_code}: {_api_error_message(exc)}"
+            log.warning(
+                "Anthropic API error %d for %s: %s",
+                exc.status_code,
+                expected,
+                redact(_api_error_message(exc), secrets_of(self.settings)),
             )
+            return GroupOutcome(usage=usage, failure=upstream_failure(exc))
         except anthropic.APIConnectionError as exc:
             return GroupOutcome(usage=usage, failure=f"could not reach the Anthropic API: {type(exc).__name__}")
 
 
-def _api_error_message(exc: anthropic.APIStatusError) -> str:
+def _api_error_body(exc: anthropic.APIStatusError) -> dict[str, Any]:
     body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    return str(error.get("message") or exc.message)[:200]
+    return body.get("error") if isinstance(body.get("error"), dict) else {}
+
+
+def _api_error_message(exc: anthropic.APIStatusError) -> str:
+    """The upstream's own text: for logs, redacted; never kept in a review (a gateway may echo the request)."""
+    return str(_api_error_body(exc).get("message") or exc.message)
+
+
+UPSTREAM_STATUS_WORDING = {
+    400: "refused the request as invalid",
+    401: "rejected the API key",
+    403: "refused access",
+    404: "does not know the model or endpoint",
+    408: "timed out",
+    413: "refused the request as too large",
+    429: "is rate limiting us",
+    500: "had an internal error",
+    502: "was unreachable behind its gateway",
+    503: "was unavailable",
+    504: "timed out behind its gateway",
+    529: "was overloaded",
+}
+_ERROR_TYPE = re.compile(r"^[a-z][a-z_]{2,40}$")
+
+
+def upstream_failure(exc: anthropic.APIStatusError) -> str:
+    """Our own words for an upstream error: the status code, what it means and the error type when it is a
+    plain identifier (overloaded_error); never the upstream's message."""
+    status = exc.status_code
+    wording = UPSTREAM_STATUS_WORDING.get(status) or ("had an error" if status >= 500 else "refused the request")
+    kind = _api_error_body(exc).get("type")
+    detail = f", {kind}" if isinstance(kind, str) and _ERROR_TYPE.match(kind) else ""
+    return f"the Anthropic API {wording} (HTTP {status}{detail})"
 
 
 def make_client(settings: Settings) -> anthropic.AsyncAnthropic:

@@ -11,19 +11,23 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import anthropic
 from pydantic import BaseModel
 
 from reviewer.documents import Document
+from reviewer.errors import ConfigurationError, ReviewerError
 from reviewer.grading.anthropic_backend import (
     AnthropicBackend,
     GroupOutcome,
     GroupRequest,
     InvalidAnswer,
+    upstream_failure,
     usage_of,
     validate_answer,
 )
 from reviewer.grading.base import RawGrading
 from reviewer.notices import ReviewWarning
+from reviewer.redact import redact, secrets_of
 from reviewer.rubric import Rubric
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,41 @@ def custom_id(document_index: int, group_index: int) -> str:
 
 
 async def grade_in_batch(
+    backend: AnthropicBackend,
+    prepared: list[PreparedDocument],
+    rubric: Rubric,
+    *,
+    poll_seconds: float = 30.0,
+    on_progress: Callable[[BatchProgress], None] | None = None,
+    state_file: Path | None = None,
+    state: dict | None = None,
+) -> dict[str, RawGrading]:
+    """`_grade_in_batch`, with an error of the Message Batches API told in our words and the status code
+    (the upstream's text, which a gateway may fill with the request, is only logged, redacted)."""
+    try:
+        return await _grade_in_batch(
+            backend,
+            prepared,
+            rubric,
+            poll_seconds=poll_seconds,
+            on_progress=on_progress,
+            state_file=state_file,
+            state=state,
+        )
+    except anthropic.AuthenticationError:
+        raise ConfigurationError(
+            "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY", code="bad_api_key"
+        ) from None
+    except anthropic.APIStatusError as exc:
+        log.warning(
+            "message batch: Anthropic API error %d: %s",
+            exc.status_code,
+            redact(str(exc.message), secrets_of(backend.settings)),
+        )
+        raise ReviewerError(f"the message batch failed: {upstream_failure(exc)}", code="upstream_error") from None
+
+
+async def _grade_in_batch(
     backend: AnthropicBackend,
     prepared: list[PreparedDocument],
     rubric: Rubric,

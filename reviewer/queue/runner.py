@@ -25,6 +25,7 @@ from reviewer.grading.base import GradingBackend, RawGrading, create_backend
 from reviewer.pdf_extract import ExtractorPool
 from reviewer.pipeline import assemble_review
 from reviewer.queue.passwords import Passwords
+from reviewer.redact import redact, secrets_of
 from reviewer.review import Review
 from reviewer.rubric import Rubric, RubricCatalog
 from reviewer.store import NO_MODEL, FileStore, JobRecord, JobStore
@@ -55,7 +56,7 @@ def store_error_reason(exc: BaseException) -> str:
     """The exception's type and the database's own message, without the statement and its parameters
     (which carry the review, document text included)."""
     cause = getattr(exc, "orig", None) or exc
-    return f"{type(exc).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"[:300]
+    return redact(f"{type(exc).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}")
 
 
 # Given the prepared jobs, a supplier returns each job's answer by job id (a missing id fails that job).
@@ -246,7 +247,8 @@ class JobRunner:
 
     async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> bool:
         """Record the failure; never raises: a failure that cannot be recorded is logged, and the job's
-        lease expires and requeues it (up to its attempts)."""
+        lease expires and requeues it (up to its attempts). The message is redacted: it may quote an upstream."""
+        message = redact(message, secrets_of(self.settings))
         try:
             return await self._write("failure", job.id, self.store.fail, job.id, worker_id, code, message)
         except Exception as exc:
