@@ -1,12 +1,11 @@
 import json
 from pathlib import Path
 
-import anthropic
 import httpx2
 import pytest
 
 from reviewer.cli import main
-from reviewer.errors import BadInputError, ConfigurationError
+from reviewer.errors import BadInputError, ConfigurationError, ReviewerError
 from reviewer.evaluation.datasets import EvidenceSpan, load_contractnli, load_samples
 from reviewer.evaluation.metrics import PredictedQuote, Prediction, compute_metrics, evidence_recall
 from reviewer.evaluation.runner import evaluate, evaluate_in_batch
@@ -398,7 +397,7 @@ def test_eval_through_a_message_batch_bills_half_and_resumes_the_same_batch(tmp_
     labelled = load_contractnli(contractnli_file(tmp_path))
     state_dir = tmp_path / "batches"
 
-    with pytest.raises(anthropic.APIStatusError):
+    with pytest.raises(ReviewerError, match="HTTP 500"):
         evaluate_in_batch(labelled, backend, state_dir, show_progress=False)
     assert api.creates == 1 and len(list(state_dir.glob("eval-*.json"))) == 1
 
