@@ -1,4 +1,5 @@
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -334,6 +335,34 @@ def test_an_anonymised_batch_names_no_vendor(client):
     assert done["anonymized"] is True
     html = client.get(done["downloads"]["html"], headers=AUTH).text
     assert "Vendor A" in html and "Helix" not in html
+
+
+def test_an_anonymised_batch_carries_no_file_names_and_no_review_ids(client):
+    files = [(name, (SAMPLES / name).read_bytes()) for name in ("coral_data.pdf", "helix_systems.pdf")]
+    files.append(("notes_from_quanta.pdf", b"not a pdf at all"))
+    accepted = upload_batch(client, files, anonymize="true")
+    assert accepted.status_code == 202
+    done = wait_for_batch(client, accepted.json()["id"])
+    review_ids = [job["id"] for job in client.get("/v1/reviews", headers=AUTH).json()["items"]]
+    assert len(review_ids) == 2
+
+    assert [item["item"] for item in done["items"]] == [1, 2, 3]
+    assert [item["file_name"] for item in done["items"]] == ["Vendor A.pdf", "Vendor B.pdf", "Vendor C.pdf"]
+    assert all(item["job_id"] is None for item in done["items"])
+    assert [item["error"] is not None for item in done["items"]] == [False, False, True]
+    assert all(row["review_id"] is None for row in done["comparison"]["rows"])
+    for view in (accepted.json(), done):  # while running and once done
+        text = json.dumps(view).lower()
+        for leak in ("coral", "helix", "notes_from_quanta", *review_ids):
+            assert leak not in text
+
+
+def test_a_batch_that_is_not_anonymised_numbers_its_items_and_keeps_their_ids(client):
+    files = [("coral_data.pdf", (SAMPLES / "coral_data.pdf").read_bytes())]
+    done = wait_for_batch(client, upload_batch(client, files).json()["id"])
+    (item,) = done["items"]
+    assert item["item"] == 1 and item["file_name"] == "coral_data.pdf"
+    assert item["job_id"] == done["comparison"]["rows"][0]["review_id"] is not None
 
 
 def test_unknown_batch_is_404_and_the_rubric_is_checked_first(client):

@@ -1,17 +1,18 @@
 """/v1/batches: every proposal of an RFP uploaded at once, reviewed under one rubric, and compared."""
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
-from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
+from reviewer.comparison import Comparison, Entry, anonymize, build_comparison, redact
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.results import audit_lines, entry_of, panel_of
@@ -30,13 +31,23 @@ class BatchCounts(BaseModel):
     failed: int
 
 
+class BatchItemView(BaseModel):
+    """One uploaded file of a batch. Under `anonymize`: its blind label for a name, no job id, and names
+    removed from its error, so the evaluator's view cannot be joined back to the vendors."""
+
+    item: int = Field(description="the file's number in this batch, from 1 (in label order when anonymised)")
+    file_name: str
+    job_id: str | None = Field(default=None, description="the review's id; withheld when anonymised")
+    error: str | None = None
+
+
 class BatchStatus(BaseModel):
     id: str
     status: Literal["running", "done"]
     rubric: str
     anonymized: bool
     counts: BatchCounts
-    items: list[BatchItem]
+    items: list[BatchItemView]
     comparison: Comparison | None = None
     downloads: dict[str, str]
 
@@ -58,14 +69,39 @@ def _entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCo
     )
 
 
+def _blind(record: BatchRecord, entries: list[Entry]) -> tuple[list[Entry], list[BatchItemView]]:
+    """The evaluator's view of an anonymised batch: entries and items under 'Vendor A, B, ...' (assigned in
+    file-name order, by `anonymize`), items without job ids, file and vendor names removed from errors.
+    The label -> vendor mapping is not kept here (the lead's view of it comes with issue 14)."""
+    blinded, _ = anonymize(entries)
+    order = sorted(range(len(entries)), key=lambda i: entries[i].file_name)  # anonymize's order
+    views, items = [], []
+    for number, (index, entry) in enumerate(zip(order, blinded, strict=True), start=1):
+        original = entries[index]
+        hidden = sorted(
+            {n for name in (original.file_name, *original.file_names) for n in (name, Path(name).stem) if n},
+            key=len,
+            reverse=True,
+        )
+        error = redact(entry.error, hidden, entry.vendor)
+        views.append(entry.model_copy(update={"error": error}))
+        intake_error = error if record.items[index].error else None
+        items.append(BatchItemView(item=number, file_name=entry.file_name, error=intake_error))
+    return views, items
+
+
 async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
     entries, counts = await asyncio.to_thread(_entries, store, record)
     finished = counts.queued == 0 and counts.running == 0
+    if record.anonymize:
+        entries, items = _blind(record, entries)
+    else:
+        items = [BatchItemView(item=n, **item.model_dump()) for n, item in enumerate(record.items, start=1)]
     comparison = None
     if finished:
-        if record.anonymize:
-            entries, _ = anonymize(entries)
         audit = await asyncio.to_thread(audit_lines, store, entries)
+        if record.anonymize:  # the panel's audit is read by id; the evaluator's view carries none
+            entries = [entry.model_copy(update={"review_id": None}) for entry in entries]
         comparison = build_comparison(entries, catalog.load(record.rubric_name)).model_copy(
             update={"anonymized": record.anonymize, "audit": audit}
         )
@@ -76,7 +112,7 @@ async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
         rubric=record.rubric_name,
         anonymized=record.anonymize,
         counts=counts,
-        items=record.items,
+        items=items,
         comparison=comparison,
         downloads={fmt: f"{base}.{fmt}" for fmt in ("csv", "xlsx", "html", "md")},
     )
