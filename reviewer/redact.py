@@ -27,7 +27,13 @@ _PATTERNS = [
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every configured secret, so it is removed whatever its shape."""
-    values = [settings.anthropic.api_key, settings.slack.bot_token, settings.slack.signing_secret, *settings.api.keys]
+    values = [
+        settings.anthropic.api_key,
+        getattr(settings.openai, "api_key", None),
+        settings.slack.bot_token,
+        settings.slack.signing_secret,
+        *settings.api.keys,
+    ]
     return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 

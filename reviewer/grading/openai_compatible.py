@@ -41,6 +41,7 @@ from reviewer.grading.answers import (
 from reviewer.grading.base import CriterionFailure, RawGrading
 from reviewer.grading.prompts import GRADING_PROMPT, load_template, render_system, render_task
 from reviewer.notices import ReviewWarning
+from reviewer.redact import redact, secrets_of
 from reviewer.review import Grade, Usage
 from reviewer.rubric import Rubric
 
@@ -316,7 +317,8 @@ class OpenAICompatibleBackend:
             reason = str(exc.last_attempt.exception())
             return GroupOutcome(usage=usage, failure=f"no valid answer after {attempts} attempts: {reason}")
         except EndpointError as exc:
-            return GroupOutcome(usage=usage, failure=f"{self.host} answered {exc.status}: {exc.message}")
+            kept = redact(exc.message, secrets_of(self.settings))  # a gateway may echo the request
+            return GroupOutcome(usage=usage, failure=f"{self.host} answered {exc.status}: {kept}")
         except httpx2.TransportError as exc:
             return GroupOutcome(usage=usage, failure=f"could not reach {self.host}: {type(exc).__name__}")
 
