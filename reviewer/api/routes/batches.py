@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from reviewer.api.deps import CatalogDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import CatalogDep, EvaluatorDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
@@ -69,10 +69,11 @@ def _entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCo
     )
 
 
-def _blind(record: BatchRecord, entries: list[Entry]) -> tuple[list[Entry], list[BatchItemView]]:
+def _blind(record: BatchRecord, entries: list[Entry], *, lead: bool = False) -> tuple[list[Entry], list[BatchItemView]]:
     """The evaluator's view of an anonymised batch: entries and items under 'Vendor A, B, ...' (assigned in
     file-name order, by `anonymize`), items without job ids, file and vendor names removed from errors.
-    The label -> vendor mapping is not kept here (the lead's view of it comes with issue 14)."""
+    A lead evaluator's items keep their job ids (a blind panel's lead hands reviews out by id; GET
+    /v1/reviews/{id} masks names for its evaluators); the label -> vendor mapping is not shown here."""
     blinded, _ = anonymize(entries)
     order = sorted(range(len(entries)), key=lambda i: entries[i].file_name)  # anonymize's order
     views, items = [], []
@@ -86,15 +87,16 @@ def _blind(record: BatchRecord, entries: list[Entry]) -> tuple[list[Entry], list
         error = redact(entry.error, hidden, entry.vendor)
         views.append(entry.model_copy(update={"error": error}))
         intake_error = error if record.items[index].error else None
-        items.append(BatchItemView(item=number, file_name=entry.file_name, error=intake_error))
+        job_id = record.items[index].job_id if lead else None
+        items.append(BatchItemView(item=number, file_name=entry.file_name, job_id=job_id, error=intake_error))
     return views, items
 
 
-async def _status(store: JobStore, catalog, record: BatchRecord) -> BatchStatus:
+async def _status(store: JobStore, catalog, record: BatchRecord, *, lead: bool = False) -> BatchStatus:
     entries, counts = await asyncio.to_thread(_entries, store, record)
     finished = counts.queued == 0 and counts.running == 0
     if record.anonymize:
-        entries, items = _blind(record, entries)
+        entries, items = _blind(record, entries, lead=lead)
     else:
         items = [BatchItemView(item=n, **item.model_dump()) for n, item in enumerate(record.items, start=1)]
     comparison = None
@@ -132,6 +134,7 @@ async def create_batch(
     intake: IntakeDep,
     runner: RunnerDep,
     catalog: CatalogDep,
+    evaluator: EvaluatorDep,
     rubric: Annotated[str, Form()] = "default",
     backend: Annotated[str | None, Form()] = None,
     anonymize: Annotated[bool, Form(description="'Vendor A, B, ...' in the comparison")] = False,
@@ -153,7 +156,7 @@ async def create_batch(
         except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
             items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))
     record = await asyncio.to_thread(store.create_batch, target.rubric_name, anonymize, items, blind=blind)
-    status = await _status(store, catalog, record)
+    status = await _status(store, catalog, record, lead=evaluator.lead)
     return JSONResponse(status.model_dump(mode="json"), status_code=202)
 
 
@@ -170,8 +173,8 @@ async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
     responses=error_responses(404),
     summary="Progress, and the comparison once every review has finished",
 )
-async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep) -> BatchStatus:
-    return await _status(store, catalog, await _batch_or_404(store, batch_id))
+async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep) -> BatchStatus:
+    return await _status(store, catalog, await _batch_or_404(store, batch_id), lead=evaluator.lead)
 
 
 @router.get(
