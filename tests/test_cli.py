@@ -282,3 +282,11 @@ def test_bulk_tells_a_failed_file_in_our_words_never_the_librarys(capsys, tmp_pa
     assert f"failed: {reason}" in out
     for text in (out, err):
         assert "PAYLOAD" not in text and "malformed:" not in text and "Stream has ended" not in text
+    from openpyxl import load_workbook
+
+    outputs = [(tmp_path / "out" / name).read_text() for name in ("comparison.csv", "comparison.md", "comparison.html")]
+    book = load_workbook(tmp_path / "out" / "comparison.xlsx")
+    outputs.append(" ".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row))
+    outputs.append((tmp_path / "out" / ".reviewer-outputs.json").read_text())
+    for text in outputs:  # the comparison and the manifest tell it in our words too
+        assert "PAYLOAD" not in text and "Stream has ended" not in text and reason in text

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from reviewer.assessment import Panel, final_review
 from reviewer.comparison import AuditLine, Entry
+from reviewer.render.failures import failure_reason
 from reviewer.review import Review
 from reviewer.store import FINISHED_STATUSES, JobRecord, PanelStore
 
@@ -80,8 +81,8 @@ def entry_of(
         error = missing
     elif review is not None:
         error = None
-    elif job.error_code:
-        error = f"{job.error_code}: {job.error_message or ''}".rstrip(": ")
+    elif job.error_code:  # our words by code: the stored message may carry a library's text (bytes of the file)
+        error = f"{job.error_code}: {failure_reason(job.error_code)}"
     else:
         error = f"review {job.status.value}"
     return Entry(
