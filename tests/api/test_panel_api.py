@@ -143,6 +143,10 @@ def test_a_blind_panel_hides_names_and_other_evaluators_grades_until_one_has_sub
     assert sorted(a["evaluator"] for a in finding(bens, cid)["assessments"]) == ["ana", "ben"]
     leads = client.get(f"/v1/reviews/{job_id}", headers=auth("lead")).json()
     assert leads["file_name"] == "coral.pdf"
+    sha = leads["sha256"]
+    listed = client.get("/v1/reviews", headers=auth("ben")).json()["items"]
+    assert [i["file_name"] for i in listed] == [bens["file_name"]] and sha not in str(listed) and sha not in str(bens)
+    assert client.get("/v1/reviews", headers=auth("lead")).json()["items"][0]["file_name"] == "coral.pdf"
 
 
 def test_bare_keys_are_named_by_position_and_name_key_entries_by_their_name():

@@ -25,6 +25,7 @@ from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
+from reviewer.review import Review
 from reviewer.store import FINISHED_STATUSES, JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
@@ -108,11 +109,14 @@ async def create_review(
 @router.get("", response_model=ReviewPage, summary="List reviews, newest first")
 async def list_reviews(
     store: StoreDep,
+    evaluator: EvaluatorDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReviewPage:
     jobs, total = await asyncio.to_thread(store.list_jobs, status, limit, offset)
+    if not evaluator.lead:  # the listing must not undo a blind panel's labels
+        jobs = [_blinded(j)[0] if await asyncio.to_thread(store.in_blind_batch, j.id) else j for j in jobs]
     return ReviewPage(
         items=[ReviewJob.from_record(j, with_review=False) for j in jobs], total=total, limit=limit, offset=offset
     )
@@ -135,17 +139,20 @@ async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator
     job = await _job_or_404(store, review_id)
     blind = await asyncio.to_thread(store.in_blind_batch, job.id)
     review = await asyncio.to_thread(panel.final, job, viewer=evaluator.name, lead=evaluator.lead, blind=blind)
-    if blind and not evaluator.lead:  # a blind panel's evaluators see a label, not who the vendor is
-        label = f"Vendor {job.id[:6]}"
-        job = job.model_copy(update={"vendor_name": label, "file_name": f"{label}.pdf"})
-        if review is not None:
-            review = review.model_copy(
-                update={
-                    "vendor_name": label,
-                    "document": review.document.model_copy(update={"file_name": f"{label}.pdf"}),
-                }
-            )
+    if blind and not evaluator.lead:
+        job, review = _blinded(job, review)
     return ReviewJob.from_record(job, review=review)
+
+
+def _blinded(job: JobRecord, review: Review | None = None) -> tuple[JobRecord, Review | None]:
+    """What a blind panel's evaluator sees: a label instead of the vendor, the file name and the file's hash."""
+    label = f"Vendor {job.id[:6]}"
+    hidden = {"vendor_name": label, "file_name": f"{label}.pdf", "sha256": "hidden"}
+    job = job.model_copy(update=hidden)
+    if review is not None:
+        document = review.document.model_copy(update={"file_name": hidden["file_name"], "sha256": "hidden"})
+        review = review.model_copy(update={"vendor_name": label, "document": document})
+    return job, review
 
 
 @router.get(
