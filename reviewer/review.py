@@ -55,6 +55,12 @@ class Citation(BaseModel):
     ocr: bool = Field(
         default=False, description="The quote was found on a page read by OCR: check it against the page's image."
     )
+    document: str | None = Field(
+        default=None, description="In a clarification round: the file the quote is in (the proposal or an answer)."
+    )
+    document_page: int | None = Field(
+        default=None, ge=1, description="In a clarification round: the quote's page in that file's own numbering."
+    )
 
 
 class FinalSource(StrEnum):

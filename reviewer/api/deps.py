@@ -11,6 +11,7 @@ from reviewer.api.errors import ApiError
 from reviewer.config import Settings
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore
@@ -44,6 +45,10 @@ def get_panel(request: Request) -> PanelService:
     return request.app.state.services.panel
 
 
+def get_rounds(request: Request) -> RoundService:
+    return request.app.state.services.rounds
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
@@ -51,6 +56,7 @@ RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 CatalogDep = Annotated[RubricCatalog, Depends(get_catalog)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 PanelDep = Annotated[PanelService, Depends(get_panel)]
+RoundsDep = Annotated[RoundService, Depends(get_rounds)]
 
 
 def presented_key(request: Request) -> str | None:

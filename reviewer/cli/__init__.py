@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reviewer import __version__
-from reviewer.cli import bulk, evaluate, info, panel, review, rubric, serve
+from reviewer.cli import bulk, evaluate, info, panel, review, rounds, rubric, serve
 from reviewer.cli.context import EXIT_BAD_INPUT, EXIT_FAILED, Context, note
 
 Command = Callable[[argparse.Namespace, Context], int]
@@ -30,6 +30,7 @@ COMMANDS: dict[str, Command] = {
     "reviews": panel.run_reviews,
     "agreement": panel.run_agreement,
     "questions": panel.run_questions,
+    "round": rounds.run,
 }
 
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_parsers(sub)
     rubric.add_parser(sub)
     panel.add_parsers(sub)
+    rounds.add_parsers(sub)
     return parser
 
 

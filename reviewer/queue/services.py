@@ -8,6 +8,7 @@ from reviewer.config import Settings
 from reviewer.grading.base import create_backend
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.rubric import RubricCatalog
 from reviewer.store import FileStore, JobStore, make_engine
@@ -22,6 +23,7 @@ class Services:
     runner: JobRunner
     intake: Intake
     panel: PanelService
+    rounds: RoundService
 
     @classmethod
     def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
@@ -30,7 +32,8 @@ class Services:
         catalog = RubricCatalog.from_settings(settings)
         runner = JobRunner(store, files, settings, catalog, backend_factory)
         panel = PanelService(store, files, catalog, settings)
-        return cls(settings, store, files, catalog, runner, Intake(runner), panel)
+        rounds = RoundService(store, files, runner)
+        return cls(settings, store, files, catalog, runner, Intake(runner), panel, rounds)
 
     def close(self) -> None:
         self.store.engine.dispose()

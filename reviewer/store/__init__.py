@@ -9,6 +9,7 @@ from reviewer.store.job_store import JobStore
 from reviewer.store.jobs import FINISHED_STATUSES, NO_MODEL, JobQueue, JobRecord, JobStatus, NewJob, dedup_key
 from reviewer.store.notifications import Notification, NotificationStatus, Outbox
 from reviewer.store.panel import AuditEvent, PanelStore
+from reviewer.store.rounds import RoundRecord, RoundStatus, RoundStore
 
 __all__ = [
     "FINISHED_STATUSES",
@@ -29,6 +30,9 @@ __all__ = [
     "NotificationStatus",
     "Outbox",
     "PanelStore",
+    "RoundRecord",
+    "RoundStatus",
+    "RoundStore",
     "bounded",
     "dedup_key",
     "fit_text",

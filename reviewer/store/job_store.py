@@ -1,5 +1,6 @@
 """`JobStore`: the one object shells hold over the database. It upgrades the schema on construction and offers
-the review queue, batches, the outbox and the panel's assessments and audit trail, each defined in its own module."""
+the review queue, batches, the outbox and the panel's assessments and audit trail,
+clarification rounds, each defined in its own module."""
 
 from sqlalchemy.engine import Engine
 
@@ -9,9 +10,10 @@ from reviewer.store.jobs import JobQueue
 from reviewer.store.migrations import upgrade
 from reviewer.store.notifications import Outbox
 from reviewer.store.panel import PanelStore
+from reviewer.store.rounds import RoundStore
 
 
-class JobStore(JobQueue, BatchStore, Outbox, PanelStore):
+class JobStore(JobQueue, BatchStore, Outbox, PanelStore, RoundStore):
     """Every method is a short transaction; callers on an event loop run them in a thread."""
 
     def __init__(self, engine: Engine) -> None:

@@ -12,7 +12,7 @@ from reviewer.config import ApiSettings, Settings, StorageSettings
 
 KEY = "docs-test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-UPLOADS = {("post", "/v1/reviews"), ("post", "/v1/batches")}
+UPLOADS = {("post", "/v1/reviews"), ("post", "/v1/batches"), ("post", "/v1/reviews/{review_id}/rounds")}
 HEALTH = {"/healthz", "/readyz"}
 
 

@@ -1,0 +1,211 @@
+"""Clarification rounds, for every shell: attach a vendor's answer to a finished review, grade the proposal
+and every answer so far together (the review's own rubric, backend and model, through the job runner's
+backend), and list the rounds with what changed per criterion.
+
+A round is graded in the process that opened it: the API starts it as a background task (`start`), the
+CLI awaits `grade`. A round whose process stopped before finishing it is failed after
+STALE_ROUND_SECONDS (reviewer.store.rounds), so the next answer can be attached."""
+
+import asyncio
+import hashlib
+import logging
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from reviewer.assessment import Panel, final_review
+from reviewer.documents import Document, check_document_bytes, read_document, safe_file_name
+from reviewer.errors import ReviewerError
+from reviewer.pipeline import review_document
+from reviewer.queue.results import panel_of, review_of
+from reviewer.queue.runner import JobRunner
+from reviewer.review import Review, Verdict
+from reviewer.rounds import CriterionChange, attribute_citations, combine_documents, distinct_name, round_changes
+from reviewer.store import FileStore, JobRecord, JobStatus, JobStore, RoundRecord, RoundStatus
+
+log = logging.getLogger(__name__)
+
+
+class RoundView(BaseModel):
+    """One round as shells show it; round 1 is the review itself."""
+
+    number: int
+    file_name: str
+    status: RoundStatus
+    created_at: datetime
+    finished_at: datetime | None = None
+    opened_by: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    overall_score: float | None = None
+    verdict: Verdict | None = None
+    compared_with: int | None = Field(default=None, description="The earlier round the changes are measured from.")
+    score_change: float | None = Field(default=None, description="Overall score change since `compared_with`.")
+    changes: list[CriterionChange] = Field(default_factory=list)
+    review: Review | None = Field(default=None, description="The round's own review (rounds after the first).")
+
+
+def _when(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+class RoundService:
+    def __init__(self, store: JobStore, files: FileStore, runner: JobRunner) -> None:
+        self.store, self.files, self.runner = store, files, runner
+        self.settings = runner.settings
+        self._tasks: set[asyncio.Task] = set()
+
+    def _finished_job(self, review_id: str) -> JobRecord:
+        job = self.store.get(review_id)
+        if job is None:
+            raise ReviewerError(f"no review with id '{review_id}'", code="not_found")
+        if job.status is not JobStatus.DONE or not job.result:
+            raise ReviewerError(
+                f"the review is {job.status.value}; a clarification round can be opened once it is done",
+                code="not_ready",
+            )
+        return job
+
+    async def open(self, review_id: str, data: bytes, file_name: str, actor: str) -> RoundRecord:
+        """Keep the answer file and queue the next round. Raises not_found, not_ready (the review is not done,
+        or a round of it is still being graded) or the ingest error for bytes that are no PDF or .docx."""
+        job = await asyncio.to_thread(self._finished_job, review_id)
+        check_document_bytes(data, self.settings.ingest)
+        sha256 = hashlib.sha256(data).hexdigest()
+        earlier = await asyncio.to_thread(self.store.rounds_of, review_id)
+        taken = {job.file_name, *(r.file_name for r in earlier)}
+        number = (earlier[-1].number if earlier else 1) + 1
+        name = distinct_name(safe_file_name(file_name or "answer.pdf"), taken, number)
+        opened = await asyncio.to_thread(
+            self.files.put_for, sha256, data, lambda: self.store.open_round(review_id, sha256, name, actor)
+        )
+        if opened is None:
+            raise ReviewerError(
+                "a clarification round of this review is still being graded; attach the next answer once it is done",
+                code="not_ready",
+            )
+        return opened
+
+    def start(self, opened: RoundRecord) -> None:
+        """Grade the round in the background of this process."""
+        task = asyncio.create_task(self.grade(opened), name=f"round-{opened.review_id}-{opened.number}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _read(self, sha256: str, file_name: str) -> Document:
+        data = await asyncio.to_thread(self.files.get, sha256)
+        return await asyncio.to_thread(read_document, data, file_name, limits=self.settings.ingest)
+
+    async def _grade_review(self, job: JobRecord, opened: RoundRecord) -> Review:
+        earlier = [
+            r
+            for r in await asyncio.to_thread(self.store.rounds_of, job.id)
+            if r.number < opened.number and r.status is RoundStatus.DONE
+        ]
+        original = await self._read(job.sha256, job.file_name)
+        answers = [await self._read(r.sha256, r.file_name) for r in [*earlier, opened]]
+        combined = combine_documents(original, answers)
+        rubric = self.runner.catalog.load(job.rubric_name)
+        backend = self.runner.backend_for(job.backend, job.model)
+        review = attribute_citations(await review_document(combined.document, rubric, backend), combined)
+        if job.vendor_name:
+            review = review.model_copy(update={"vendor_name": job.vendor_name})
+        return review
+
+    async def grade(self, opened: RoundRecord) -> RoundRecord:
+        """Grade a queued round and record its review (or its error); returns the round as stored."""
+        review_id, number = opened.review_id, opened.number
+        if not await asyncio.to_thread(self.store.start_round, review_id, number):
+            return await asyncio.to_thread(self.store.get_round, review_id, number) or opened
+        error: tuple[str, str] | None = None
+        result, summary = None, {}
+        try:
+            job = await asyncio.to_thread(self._finished_job, review_id)
+            review = await self._grade_review(job, opened)
+            result = await asyncio.to_thread(review.model_dump_json)
+            summary = {"overall_score": review.overall_score, "verdict": review.verdict.value}
+        except asyncio.CancelledError:
+            await asyncio.to_thread(
+                self.store.finish_round, review_id, number, opened.opened_by, error=("interrupted", "shut down")
+            )
+            raise
+        except ReviewerError as exc:
+            error = (exc.code, exc.message)
+        except Exception:
+            log.exception("round %d of review %s failed with an internal error", number, review_id)
+            error = ("internal_error", "the round failed with an internal error")
+        await asyncio.to_thread(
+            self.store.finish_round,
+            review_id,
+            number,
+            opened.opened_by,
+            result_json=result,
+            error=error,
+            summary=summary,
+        )
+        return await asyncio.to_thread(self.store.get_round, review_id, number) or opened
+
+    def rounds(
+        self,
+        review_id: str,
+        *,
+        with_reviews: bool = False,
+        viewer: str | None = None,
+        lead: bool = True,
+        blind: bool = False,
+    ) -> list[RoundView]:
+        """Every round of a review, oldest first, each done round with its changes since the last done round
+        before it. Round 1 counts with the panel's final grades as `viewer` may see them (None: the lead's full
+        view); later rounds with their grader's grades (nobody has assessed them yet)."""
+        job = self.store.get(review_id)
+        if job is None:
+            raise ReviewerError(f"no review with id '{review_id}'", code="not_found")
+        first = review_of(job)
+        panel = panel_of(self.store, review_id)
+        if viewer is not None:
+            panel = panel.visible_to(viewer, blind=blind, lead=lead)
+        first_final = final_review(first, panel) if first else None
+        views = [
+            RoundView(
+                number=1,
+                file_name=job.file_name,
+                status=RoundStatus(job.status.value),
+                created_at=_when(job.created_at),
+                finished_at=_when(job.finished_at),
+                error_code=job.error_code,
+                error_message=job.error_message,
+                overall_score=first_final.overall_score if first_final else None,
+                verdict=first_final.verdict if first_final else None,
+            )
+        ]
+        last_done = (1, first_final) if first_final else None
+        for record in self.store.rounds_of(review_id):
+            view = RoundView(
+                number=record.number,
+                file_name=record.file_name,
+                status=record.status,
+                created_at=_when(record.created_at),
+                finished_at=_when(record.finished_at),
+                opened_by=record.opened_by,
+                error_code=record.error_code,
+                error_message=record.error_message,
+            )
+            if record.status is RoundStatus.DONE and record.result:
+                review = final_review(Review.model_validate_json(record.result), Panel())
+                view.overall_score, view.verdict = review.overall_score, review.verdict
+                if with_reviews:
+                    view.review = review
+                if last_done is not None:
+                    number, previous = last_done
+                    view.compared_with = number
+                    view.changes = round_changes(previous, review, answer_document=record.file_name)
+                    if previous.overall_score is not None and review.overall_score is not None:
+                        view.score_change = round(review.overall_score - previous.overall_score, 1)
+                last_done = (record.number, review)
+            views.append(view)
+        return views
