@@ -12,6 +12,7 @@ class FakeSlack(LoopbackServer):
         self.files: dict[str, dict] = {}
         self.contents: dict[str, bytes] = {}
         self.posted: list[dict] = []
+        self.views: list[dict] = []
         self.downloads: list[str] = []
         outer = self
 
@@ -52,6 +53,11 @@ class FakeSlack(LoopbackServer):
                         params["blocks"] = json.loads(params["blocks"])
                     outer.posted.append(params)
                     answer = {"ok": True, "ts": f"1700000001.{len(outer.posted):06d}", "channel": params["channel"]}
+                elif method == "views.open":
+                    if isinstance(params.get("view"), str):
+                        params["view"] = json.loads(params["view"])
+                    outer.views.append(params)
+                    answer = {"ok": True, "view": {"id": f"V{len(outer.views)}"}}
                 else:
                     answer = {"ok": False, "error": "unknown_method"}
                 self._send(200, json.dumps(answer).encode())

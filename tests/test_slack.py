@@ -217,3 +217,82 @@ def test_the_summary_notifier_stops_even_when_woken_at_that_moment(tmp_path, sla
             await bot.stop()
 
     asyncio.run(scenario())
+
+
+def interaction(client, payload: dict):
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+    return client.post("/slack/events", content=body, headers=headers)
+
+
+def test_an_evaluator_confirms_or_changes_a_grade_from_the_summary(tmp_path, slack):
+    slack.add_file("F1", "helix_systems.pdf", (SAMPLES / "helix_systems.pdf").read_bytes())
+    with app_client(tmp_path, slack) as client:
+        post_event(client, event_body(["F1"]))
+        _, summary = wait_for_posts(slack, 2)
+        [menu] = [b for b in summary["blocks"] if b.get("block_id") == "assess"]
+        option = menu["elements"][0]["options"][0]
+        review_id, criterion_id = option["value"].split(":")
+        user = {"id": "U7", "username": "ana", "team_id": "T1"}
+        picked = interaction(
+            client,
+            {
+                "type": "block_actions",
+                "team": {"id": "T1"},
+                "user": user,
+                "api_app_id": "A1",
+                "trigger_id": "trigger-1",
+                "channel": {"id": "C1"},
+                "message": {
+                    "ts": "1700000001.000002",
+                    "thread_ts": "1700000000.000100",
+                },
+                "actions": [
+                    {
+                        "type": "static_select",
+                        "action_id": "assess_criterion",
+                        "block_id": "assess",
+                        "selected_option": option,
+                    }
+                ],
+            },
+        )
+        assert picked.status_code == 200
+        deadline = time.monotonic() + 10
+        while not slack.views and time.monotonic() < deadline:
+            time.sleep(0.05)
+        view = slack.views[0]["view"]
+        assert slack.views[0]["trigger_id"] == "trigger-1" and view["callback_id"] == "assess_submit"
+        ai = view["blocks"][1]["element"]["initial_option"]["value"]
+        other = "missing" if ai != "missing" else "met"
+
+        def submit(grade: str, reason: str | None):
+            state = {
+                "grade": {"grade": {"type": "static_select", "selected_option": {"value": grade}}},
+                "reason": {"reason": {"type": "plain_text_input", "value": reason}},
+            }
+            return interaction(
+                client,
+                {
+                    "type": "view_submission",
+                    "team": {"id": "T1"},
+                    "user": user,
+                    "api_app_id": "A1",
+                    "view": {**view, "id": "V1", "state": {"values": state}},
+                },
+            )
+
+        refused = submit(other, None)
+        assert refused.status_code == 200 and refused.json()["response_action"] == "errors"
+        assert "reason" in refused.json()["errors"]
+        saved = submit(other, "page 3 says <!here> otherwise")
+        assert saved.status_code == 200
+        line = wait_for_posts(slack, 3)[2]
+        body = client.get(
+            f"/v1/reviews/{review_id}", headers={"Authorization": "Bearer api-key-0123456789abcdef"}
+        ).json()
+    assert line["thread_ts"] == "1700000000.000100" and "slack:ana graded" in line["text"]
+    assert "<!here>" not in line["text"] and "&lt;!here&gt;" in line["text"]
+    finding = next(f for f in body["review"]["findings"] if f["criterion_id"] == criterion_id)
+    assert (finding["final_grade"], finding["final_source"]) == (other, "evaluator")
+    assert finding["assessments"][0]["evaluator"] == "slack:ana"

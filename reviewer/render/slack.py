@@ -1,6 +1,8 @@
 """Slack Block Kit messages: pure functions of reviews. Kept within Slack's limits (50 blocks a message,
 3,000 characters a section, 150 a header); a long review degrades to fewer lines and a link."""
 
+import json
+
 from pydantic import BaseModel
 
 from reviewer.comparison import Comparison
@@ -94,6 +96,64 @@ def report_url(base_url: str, review_id: str) -> str:
     return f"{base_url.rstrip('/')}/v1/reviews/{review_id}/report?format=html"
 
 
+ASSESS_ACTION = "assess_criterion"
+ASSESS_VIEW = "assess_submit"
+GRADE_WORDS = {Grade.MET: "met", Grade.PARTIAL: "partial", Grade.MISSING: "missing", Grade.RED_FLAG: "red flag"}
+
+
+def _plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": _clip(text, limit)}
+
+
+def assess_actions(review: Review, review_id: str) -> dict:
+    """A menu under the summary: pick a criterion to confirm or change its grade (opens a form)."""
+    return {
+        "type": "actions",
+        "block_id": "assess",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": ASSESS_ACTION,
+                "placeholder": _plain("Confirm or change a grade…", 75),
+                "options": [
+                    {"text": _plain(f.title, 75), "value": f"{review_id}:{f.criterion_id}"}
+                    for f in review.findings[:100]
+                ],
+            }
+        ],
+    }
+
+
+def assess_modal(review: Review, review_id: str, criterion_id: str, reply_to: dict[str, str]) -> dict:
+    """The form an evaluator fills in Slack: the grade (the current final grade preselected) and a reason."""
+    finding = next(f for f in review.findings if f.criterion_id == criterion_id)
+    grades = [{"text": _plain(word, 75), "value": grade.value} for grade, word in GRADE_WORDS.items()]
+    current = next((g for g in grades if finding.grade and g["value"] == finding.grade.value), None)
+    grade_menu: dict = {"type": "static_select", "action_id": "grade", "options": grades}
+    if current is not None:
+        grade_menu["initial_option"] = current
+    ai = GRADE_WORDS[finding.ai_grade] if finding.ai_grade else GRADE_WORDS.get(finding.grade, "not graded")
+    return {
+        "type": "modal",
+        "callback_id": ASSESS_VIEW,
+        "private_metadata": json.dumps({"review_id": review_id, "criterion_id": criterion_id, **reply_to}),
+        "title": _plain("Assess a grade", 24),
+        "submit": _plain("Save", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            _section(f"*{_escape(finding.title)}*\nThe grader said *{ai}*: {_reason(finding)}"),
+            {"type": "input", "block_id": "grade", "label": _plain("Your grade", 75), "element": grade_menu},
+            {
+                "type": "input",
+                "block_id": "reason",
+                "optional": True,
+                "label": _plain("Reason (required when you change the grade)", 75),
+                "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 3000},
+            },
+        ],
+    }
+
+
 def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list[dict]:
     """The summary of one review; without a stored review id (a CLI preview) there is no report link."""
     title = review.vendor_name or review.document.file_name
@@ -153,6 +213,8 @@ def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list
         else "Preview: the full report link appears once the review is stored by the service."
     )
     tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": link}]}]
+    if review_id:
+        tail.append(assess_actions(review, review_id))
     if len(blocks) + len(tail) > MAX_BLOCKS:
         blocks = [*blocks[: MAX_BLOCKS - len(tail) - 1], _section("_More in the full report._")]
     return blocks + tail

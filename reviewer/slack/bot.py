@@ -4,6 +4,7 @@ API is reached at `REVIEWER_SLACK_API_BASE_URL`, so tests can stand a fake in fo
 
 import asyncio
 import contextlib
+import json
 import logging
 from urllib.parse import urlparse
 
@@ -15,11 +16,15 @@ from reviewer.comparison import build_comparison
 from reviewer.documents import PDF_MAGIC
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
+from reviewer.queue.panel import AssessmentInput
 from reviewer.queue.results import entry_of, is_finished, review_of
 from reviewer.queue.services import Services
 from reviewer.render.escape import slack_text
 from reviewer.render.slack import (
+    ASSESS_ACTION,
+    ASSESS_VIEW,
     ReviewListItem,
+    assess_modal,
     comparison_blocks,
     failure_reason,
     failure_text,
@@ -31,6 +36,10 @@ from reviewer.render.slack import (
 from reviewer.store import JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
+
+
+def _clip_for_field(message: str) -> str:
+    return slack_text(message)[:150]
 
 
 class SlackBot:
@@ -53,6 +62,8 @@ class SlackBot:
         )
         self.app.event("message")(self.on_message)
         self.app.command("/review")(self.on_command)
+        self.app.action(ASSESS_ACTION)(self.on_assess_action)
+        self.app.view(ASSESS_VIEW)(self.on_assess_submit)
         self._tasks: set[asyncio.Task] = set()
         self._notifier: asyncio.Task | None = None
         self.wake = asyncio.Event()
@@ -68,6 +79,49 @@ class SlackBot:
             task = asyncio.create_task(self.review_file(shared["id"], channel, thread))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    # --- evaluators confirm or change a grade from the summary ----------------------------------------
+
+    async def on_assess_action(self, ack, body: dict) -> None:
+        await ack()
+        review_id, _, criterion_id = body["actions"][0]["selected_option"]["value"].partition(":")
+        job = await asyncio.to_thread(self.store.get, review_id)
+        review = await asyncio.to_thread(self.services.panel.final, job) if job else None
+        if review is None or all(f.criterion_id != criterion_id for f in review.findings):
+            return
+        message = body.get("message") or {}
+        reply_to = {
+            "channel": (body.get("channel") or {}).get("id", ""),
+            "thread": message.get("thread_ts") or message.get("ts", ""),
+        }
+        await self.client.views_open(
+            trigger_id=body["trigger_id"], view=assess_modal(review, review_id, criterion_id, reply_to)
+        )
+
+    async def on_assess_submit(self, ack, body: dict, view: dict) -> None:
+        meta = json.loads(view["private_metadata"])
+        values = view["state"]["values"]
+        user = body.get("user") or {}
+        evaluator = f"slack:{user.get('username') or user.get('id', 'unknown')}"[:64]
+        given = AssessmentInput(
+            criterion_id=meta["criterion_id"],
+            grade=values["grade"]["grade"]["selected_option"]["value"],
+            reason=(values.get("reason", {}).get("reason") or {}).get("value"),
+        )
+        try:
+            assessment = await self.services.panel.assess(meta["review_id"], evaluator, given)
+        except ReviewerError as exc:
+            field = "reason" if exc.code == "reason_required" else "grade"
+            await ack(response_action="errors", errors={field: _clip_for_field(exc.message)})
+            return
+        await ack()
+        if meta.get("channel") and meta.get("thread"):
+            await self.reply(
+                meta["channel"],
+                meta["thread"],
+                f"{slack_text(evaluator)} graded *{slack_text(assessment.criterion_id)}* as "
+                f"{assessment.grade.value}" + (f": {slack_text(assessment.reason)}" if assessment.reason else ""),
+            )
 
     async def reply(self, channel: str, thread: str, text: str, blocks: list[dict] | None = None) -> None:
         await self.client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=blocks)
