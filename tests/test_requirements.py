@@ -13,6 +13,7 @@ from reviewer.requirements.to_rubric import to_rubric
 from reviewer.rubric import load_rubric, load_rubric_file
 from samples.rfps.build_rfps import build
 from tests.conftest import make_document
+from tests.fake_anthropic import FakeAnthropic, message_response
 
 # Written for these tests, not one of the benchmark's RFPs.
 RFP_SOURCE = """# Request for Proposal TST-01: Records Search Service
@@ -165,3 +166,89 @@ def test_cli_refuses_a_document_without_requirements(tmp_path, capsys):
 def test_existing_rubrics_load_without_the_rfp_fields():
     rubric = load_rubric("default")
     assert all(c.reference is None and c.strength is None and not c.mandatory for c in rubric.criteria)
+
+
+def _claude_answer(body, _):
+    section = body["messages"][0]["content"][0]["text"]
+    found = []
+    if "=== Page 1 ===" in section:
+        found.append(
+            {
+                "reference": "3.2.1",
+                "text": "Support SSO via SAML 2.0",
+                "strength": "must",
+                "page": 1,
+                "quote": "The system shall support single sign-on via SAML 2.0.",
+            }
+        )
+        found.append(
+            {
+                "reference": None,
+                "text": "Hold SOC 2",
+                "strength": "must",
+                "page": 1,
+                "quote": "The vendor shall hold a SOC 2 Type II report.",
+            }  # not in the RFP
+        )
+    if "=== Page 2 ===" in section:
+        found.append(
+            {
+                "reference": "A.4",
+                "text": "On-premises option",
+                "strength": "may",
+                "page": 1,
+                "quote": "The vendor may propose an on-premises deployment",
+            }  # on page 2, cited as 1
+        )
+    return message_response({"requirements": found})
+
+
+def test_claude_extraction_reads_long_rfps_in_sections_and_verifies_every_quote(settings):
+    import asyncio
+
+    from reviewer.requirements import claude
+
+    document = make_document(
+        "Intro. The system shall support single sign-on via SAML 2.0.",
+        "A.4 The vendor may propose an on-premises deployment as a priced option.",
+    )
+    fake = FakeAnthropic(_claude_answer)
+    extraction = asyncio.run(
+        claude.extract_with_claude(document, settings.with_model("claude-haiku-5-5"), client=fake.client())
+    )
+    assert len(fake.requests) == 1
+    body = fake.requests[0]
+    assert body["model"] == "claude-haiku-5-5"
+    assert body["output_config"]["format"]["type"] == "json_schema"
+    assert extraction.method == "anthropic"
+    assert [(r.reference, r.strength, r.page) for r in extraction.requirements] == [
+        ("3.2.1", "must", 1),
+        ("A.4", "may", 2),
+    ]
+    assert [d.requirement.quote for d in extraction.dropped] == ["The vendor shall hold a SOC 2 Type II report."]
+
+    fake = FakeAnthropic(_claude_answer)
+    # A long RFP (here: a section limit below one page) is read one section of whole pages at a time.
+    split = asyncio.run(claude.extract_with_claude(document, settings, client=fake.client(), section_chars=10))
+    assert len(fake.requests) == 2
+    assert "Section 1 of 2" in fake.requests[0]["messages"][0]["content"][1]["text"]
+    assert [r.reference for r in split.requirements] == ["3.2.1", "A.4"]
+
+
+def test_claude_extraction_asks_again_after_an_invalid_answer(settings):
+    import asyncio
+
+    from reviewer.requirements.claude import extract_with_claude
+
+    answers = iter([message_response("not json"), message_response({"requirements": []})])
+    fake = FakeAnthropic(lambda body, n: next(answers))
+    extraction = asyncio.run(
+        extract_with_claude(make_document("The system shall log in."), settings, client=fake.client())
+    )
+    assert len(fake.requests) == 2 and extraction.requirements == []
+
+
+def test_cli_claude_without_a_key_fails_in_one_line(rfp_pdf, capsys):
+    assert main(["rubric", "from-rfp", str(rfp_pdf), "--backend", "anthropic"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ANTHROPIC_API_KEY" in err[0]

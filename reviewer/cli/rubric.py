@@ -19,10 +19,12 @@ def add_parser(sub) -> None:
     from_rfp.add_argument("-o", "--output", type=Path, default=None, help="write the YAML here (default: stdout)")
     from_rfp.add_argument(
         "--backend",
-        choices=["offline"],
-        default="offline",
-        help="offline: requirement sentences found by modal verbs and clause numbers (no language model)",
+        choices=["anthropic", "offline"],
+        default=None,
+        help="anthropic: Claude reads the RFP (default when ANTHROPIC_API_KEY is set); offline: requirement "
+        "sentences found by modal verbs and clause numbers (no language model)",
     )
+    from_rfp.add_argument("--model", default=None, help="the Claude model (default: the configured one)")
 
 
 def _header(file_name: str, method: str, count: int, merged: str | None) -> list[str]:
@@ -34,6 +36,11 @@ def _header(file_name: str, method: str, count: int, merged: str | None) -> list
             "OFFLINE EXTRACTION (no language model): requirement sentences found by their modal verbs",
             f"(shall/must/should/may) and clause numbers; measured {MEASURED} (bench/rfp_extraction.py).",
             "It misses some requirements and keeps some that are not: read the RFP beside this file.",
+        ]
+    else:
+        lines += [
+            f"Extracted by Claude ({method}); every quote was checked against the RFP and unverified ones",
+            "dropped. Recall is not measured for this backend yet: read the RFP beside this file.",
         ]
     lines += [
         "Each criterion's comment gives its source: page, clause, strength and the RFP's own words.",
@@ -66,8 +73,21 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
         catalog, name = RubricCatalog.from_settings(settings).for_reference(args.merge)
         merge = catalog.load(name)
     document = read_document(data, safe_file_name(args.file.name), limits=settings.ingest)
-    extraction = extract_offline(document)
-    note(f"offline extraction (no language model; measured {MEASURED}): check the rubric before use")
+    backend = args.backend or ("anthropic" if settings.has_api_key else "offline")
+    if backend == "anthropic":
+        import asyncio
+
+        from reviewer.requirements.claude import extract_with_claude
+
+        model_settings = settings.with_model(args.model)
+        extraction = asyncio.run(extract_with_claude(document, model_settings))
+        label = f"Claude, {model_settings.anthropic.model}"
+        note(f"requirements extracted by {label}; {len(extraction.dropped)} dropped as unverified")
+    else:
+        extraction = extract_offline(document)
+        label = "offline"
+        why = "" if args.backend else "no ANTHROPIC_API_KEY set, so "
+        note(f"{why}offline extraction (no language model; measured {MEASURED}): check the rubric before use")
     for dropped in extraction.dropped:
         requirement = dropped.requirement
         note(f"dropped, quote not verified ({dropped.reason}): p.{requirement.page} '{requirement.quote}'")
@@ -76,7 +96,7 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
             f"{args.file}: no requirements found (no shall/must/should/may sentences or requirement tables)"
         )
     rubric = to_rubric(extraction, merge=merge)
-    header = _header(document.file_name, extraction.method, len(extraction.requirements), merge.id if merge else None)
+    header = _header(document.file_name, label, len(extraction.requirements), merge.id if merge else None)
     emit(rubric_yaml(rubric, header=header, merged_from=merge.id if merge else None), args.output)
     mandatory = sum(r.mandatory for r in extraction.requirements)
     where = f" to {args.output}" if args.output else ""
