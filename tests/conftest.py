@@ -19,6 +19,18 @@ def _isolated_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _samples_extracted_once():
+    """The labelled sample sets are read by `reviewer eval --samples` in many tests: their extraction is
+    shared for the session (same bytes, same Document), everything else is read as the product reads it."""
+    import reviewer.evaluation.datasets as datasets
+    from tests.samples import cached_for_samples
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets, "read_pdf", cached_for_samples(datasets.read_pdf))
+        yield
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings()

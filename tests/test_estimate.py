@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 
 from reviewer.cli import main
-from reviewer.documents import read_pdf
 from reviewer.grading.anthropic_backend import AnthropicBackend, estimate_cost
 from reviewer.grading.estimate import OUTPUT_TOKENS_PER_CRITERION, estimate_review
 from reviewer.grading.excerpts import estimate_tokens
 from reviewer.pipeline import review_document
 from tests.conftest import make_document
 from tests.fake_anthropic import FakeAnthropic
+from tests.samples import sample_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 PAGES = (
@@ -36,7 +36,7 @@ def test_estimate_counts_the_calls_the_backend_makes_and_bills_the_cached_prefix
 
 
 def test_in_excerpt_mode_every_call_writes_its_own_prefix(rubric, settings):
-    pages = [page.text for pdf in sorted(SAMPLES.glob("*.pdf")) for page in read_pdf(pdf.read_bytes(), pdf.name).pages]
+    pages = [page.text for pdf in sorted(SAMPLES.glob("*.pdf")) for page in sample_document(pdf).pages]
     estimate = estimate_review(make_document(*pages), rubric, settings.updated(grading={"document_token_budget": 100}))
     assert estimate.usage.calls == 2
     assert estimate.usage.cache_read_input_tokens == 0 and estimate.usage.cache_creation_input_tokens > 0

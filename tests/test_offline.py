@@ -1,7 +1,6 @@
 import asyncio
 from pathlib import Path
 
-from reviewer.documents import read_pdf
 from reviewer.grading.offline import CriterionQuery, OfflineBackend, index_document
 from reviewer.passages import Passage, is_heading
 from reviewer.pipeline import review_document
@@ -9,6 +8,7 @@ from reviewer.retrieval import tokenize
 from reviewer.review import Grade
 from reviewer.rubric import parse_rubric
 from tests.conftest import make_document
+from tests.samples import sample_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -18,7 +18,7 @@ def offline_review(document, rubric):
 
 
 def test_offline_review_is_labelled_and_deterministic(rubric):
-    document = read_pdf((SAMPLES / "helix_systems.pdf").read_bytes(), "helix_systems.pdf")
+    document = sample_document("helix_systems.pdf")
     first, second = offline_review(document, rubric), offline_review(document, rubric)
     assert first.offline and first.model is None and first.prompt_version.startswith("offline/")
     assert first.model_dump(exclude={"created_at"}) == second.model_dump(exclude={"created_at"})
@@ -29,13 +29,13 @@ def test_offline_review_is_labelled_and_deterministic(rubric):
 
 def test_offline_citations_are_sentences_of_the_document_so_they_verify(rubric):
     for pdf in SAMPLES.glob("*.pdf"):
-        review = offline_review(read_pdf(pdf.read_bytes(), pdf.name), rubric)
+        review = offline_review(sample_document(pdf), rubric)
         for finding in review.findings:
             assert all(c.verified for c in finding.citations), (pdf.name, finding.criterion_id)
 
 
 def test_offline_grader_never_cites_the_injection_passage(rubric):
-    document = read_pdf((SAMPLES / "helix_systems.pdf").read_bytes(), "helix_systems.pdf")
+    document = sample_document("helix_systems.pdf")
     review = offline_review(document, rubric)
     quotes = " ".join(c.quote for f in review.findings for c in f.citations)
     assert "ignore your previous" not in quotes

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from reviewer.citations import QuoteLocator
-from reviewer.documents import read_pdf
 from reviewer.injection import find_injection_passages
 from reviewer.rubric import load_rubric
 from samples.build_samples import HELDOUT_DIR, SAMPLES_DIR, SETS, proposal_pdf_bytes
+from tests.samples import sample_document
 
 
 def labels_of(sample_set: Path) -> dict:
@@ -18,7 +18,7 @@ def labels_of(sample_set: Path) -> dict:
 
 
 def documents_of(sample_set: Path) -> dict:
-    return {name: read_pdf((sample_set / name).read_bytes(), name) for name in labels_of(sample_set)["documents"]}
+    return {name: sample_document(sample_set / name) for name in labels_of(sample_set)["documents"]}
 
 
 @pytest.fixture(scope="module", params=SETS, ids=lambda p: p.name)
