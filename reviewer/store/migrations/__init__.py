@@ -20,7 +20,11 @@ _PG_LOCK_KEY = 0x72657669657765  # any constant shared by every process of this 
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at `engine` to `revision` in place, holding the database's migration lock."""
+    """Bring the database at `engine` to `revision` in place, holding the database's migration lock.
+    A database already at head is left at once, without the lock: every start of a process opens the store,
+    and holding SQLite's write lock for Alembic's no-op run made other processes' first writes wait."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             # pysqlite would not open a transaction before DDL; take the write lock ourselves, whole.
