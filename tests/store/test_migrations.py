@@ -144,6 +144,9 @@ def test_the_revisions_form_one_line_from_0001():
     assert len(scripts.get_heads()) == 1
     chain = [s.revision for s in scripts.walk_revisions()][::-1]
     assert chain[:2] == ["0001", "0002"] and chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    from reviewer.store.migrations import newest_revision_file
+
+    assert newest_revision_file() == head_revision() == chain[-1]  # the fast start-up check reads file names
 
 
 def test_the_by_hand_command_upgrades_a_database(database_url, capsys):

@@ -23,7 +23,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database at `engine` to `revision` in place, holding the database's migration lock.
     A database already at head is left at once, without the lock: every start of a process opens the store,
     and holding SQLite's write lock for Alembic's no-op run made other processes' first writes wait."""
-    if revision == "head" and current_revision(engine) == head_revision():
+    if revision == "head" and current_revision(engine) == newest_revision_file():
         return
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -90,6 +90,12 @@ def current_revision(engine: Engine) -> str | None:
         from reviewer.store.db import alembic_version
 
         return conn.execute(select(alembic_version.c.version_num)).scalar_one_or_none()
+
+
+def newest_revision_file() -> str:
+    """The head revision read from the versions/ file names (NNNN_name.py) without importing Alembic (90 ms
+    a start); tests check it equals Alembic's own head and that revisions are numbered in one line."""
+    return max(p.name.split("_", 1)[0] for p in (SCRIPT_LOCATION / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def head_revision() -> str:
