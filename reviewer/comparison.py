@@ -5,6 +5,7 @@ the reviews; renderers (render/comparison.py) turn it into CSV, XLSX, HTML and M
 import re
 import string
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +18,13 @@ class CriterionColumn(BaseModel):
     title: str
     kind: str
     weight: float
+    reference: str | None = Field(default=None, description="the RFP's clause number, for an RFP's rubric")
+    requirement: str | None = Field(default=None, description="the requirement's own text")
+    mandatory: bool = False
+
+
+FAILS_MANDATORY = frozenset({Grade.MISSING, Grade.RED_FLAG})
+MandatoryPolicy = Literal["flag", "exclude"]
 
 
 class PanelCell(BaseModel):
@@ -49,6 +57,10 @@ class VendorRow(BaseModel):
         default_factory=dict, description="criterion id -> source of the final grade (a panel's evaluation only)"
     )
     offline: bool = False
+    failed_mandatory: list[str] = Field(
+        default_factory=list, description="mandatory requirements this proposal does not meet (missing or red flag)"
+    )
+    excluded: bool = Field(default=False, description="left out of the ranking for failing a mandatory requirement")
 
 
 class Evidence(BaseModel):
@@ -107,7 +119,7 @@ class Entry(BaseModel):
 
 def _rank(rows: list[VendorRow]) -> None:
     """Competition ranking on the overall score (1, 2=, 2=, 4); rows without a score are unranked."""
-    scored = sorted((r for r in rows if r.overall_score is not None), key=lambda r: -r.overall_score)
+    scored = sorted((r for r in rows if r.overall_score is not None and not r.excluded), key=lambda r: -r.overall_score)
     for row in scored:
         row.rank = 1 + sum(1 for other in scored if other.overall_score > row.overall_score)
     counts: dict[int, int] = {}
@@ -178,13 +190,23 @@ def _finding_rows(key: str, vendor: str, review: Review) -> list[FindingRow]:
     return rows
 
 
-def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
+def _mandatory_failures(rows: list[VendorRow], rubric: Rubric, policy: "MandatoryPolicy") -> None:
+    mandatory = [c.id for c in rubric.criteria if c.mandatory]
+    for row in rows:
+        row.failed_mandatory = [cid for cid in mandatory if row.grades.get(cid) in FAILS_MANDATORY]
+        if row.failed_mandatory and policy == "exclude" and row.overall_score is not None:
+            row.excluded = True
+
+
+def build_comparison(entries: list[Entry], rubric: Rubric, *, mandatory: "MandatoryPolicy" = "flag") -> Comparison:
+    """`mandatory`: a proposal failing a mandatory requirement is flagged in the ranking, or left out of it."""
     rows, findings = [], []
     for i, entry in enumerate(entries, 1):
         key = f"v{i}"
         rows.append(_row(key, entry))
         if entry.review is not None:
             findings += _finding_rows(key, entry.vendor, entry.review)
+    _mandatory_failures(rows, rubric, mandatory)
     _rank(rows)
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.vendor.lower()))
     return Comparison(
@@ -192,7 +214,18 @@ def build_comparison(entries: list[Entry], rubric: Rubric) -> Comparison:
         rubric_version=rubric.version,
         rubric_title=rubric.title,
         generated_at=datetime.now(UTC),
-        criteria=[CriterionColumn(id=c.id, title=c.title, kind=c.kind.value, weight=c.weight) for c in rubric.criteria],
+        criteria=[
+            CriterionColumn(
+                id=c.id,
+                title=c.title,
+                kind=c.kind.value,
+                weight=c.weight,
+                reference=c.reference,
+                requirement=c.source_quote or c.description,
+                mandatory=c.mandatory,
+            )
+            for c in rubric.criteria
+        ],
         rows=rows,
         findings=findings,
         assessed=any(e.review is not None and e.review.assessed for e in entries),

@@ -12,6 +12,7 @@ from pathlib import Path
 from reviewer.comparison import Comparison, Entry
 from reviewer.output import write_atomically, write_bytes_atomically
 from reviewer.render import comparison as render
+from reviewer.render import compliance
 from reviewer.render.markdown import render_markdown
 
 MANIFEST = ".reviewer-outputs.json"
@@ -74,6 +75,10 @@ def write_outputs(
     xlsx = out_dir / "comparison.xlsx"
     write_bytes_atomically(xlsx, render.to_xlsx(comparison))
     written.append(xlsx)
+    if compliance.is_rfp_rubric(comparison):  # a rubric taken from an RFP: the compliance matrix beside it
+        write_atomically(out_dir / "compliance.csv", compliance.to_csv(comparison))
+        write_bytes_atomically(out_dir / "compliance.xlsx", compliance.to_xlsx(comparison))
+        written += [out_dir / "compliance.csv", out_dir / "compliance.xlsx"]
     reports = out_dir / "reports"
     vendors = []
     stems = report_stems(entries)

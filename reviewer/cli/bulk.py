@@ -19,6 +19,12 @@ def add_parser(sub) -> None:
     bulk.add_argument("--force", action="store_true", help="review again documents already reviewed")
     bulk.add_argument("--vendors", type=Path, default=None, help="file name -> vendor name (YAML, JSON or CSV)")
     bulk.add_argument("--anonymize", action="store_true", help="'Vendor A, B, ...' in every output")
+    bulk.add_argument(
+        "--mandatory",
+        choices=("flag", "exclude"),
+        default="flag",
+        help="a proposal failing a mandatory RFP requirement: flagged in the ranking (default) or left out of it",
+    )
     bulk.add_argument("--batch-api", action="store_true", help="one Anthropic Message Batch (half price, slower)")
     bulk.add_argument(
         "--estimate",
@@ -93,7 +99,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     finally:
         close_sources(sources)
     entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
-    comparison = build_comparison(entries, rubric).model_copy(update={"anonymized": args.anonymize})
+    comparison = build_comparison(entries, rubric, mandatory=args.mandatory).model_copy(
+        update={"anonymized": args.anonymize}
+    )
     write_outputs(args.out, comparison, entries, key)
     for row in comparison.rows:
         rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"

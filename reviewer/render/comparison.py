@@ -43,7 +43,12 @@ def _rank(row: VendorRow) -> str:
 def _status(row: VendorRow) -> str:
     if row.status != "done":
         return f"failed: {row.error}"
-    return "done" if row.score_complete else "done (score incomplete: some criteria could not be graded)"
+    text = "done" if row.score_complete else "done (score incomplete: some criteria could not be graded)"
+    if row.excluded:
+        return f"{text}; excluded from the ranking: fails mandatory {', '.join(row.failed_mandatory)}"
+    if row.failed_mandatory:
+        return f"{text}; fails mandatory {', '.join(row.failed_mandatory)}"
+    return text
 
 
 def _one_line(text: str | None) -> str:
