@@ -17,6 +17,7 @@ from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.results import audit_lines, entry_of, panel_of
 from reviewer.render import comparison as render
+from reviewer.render import compliance
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -116,7 +117,12 @@ async def _status(store: JobStore, catalog, record: BatchRecord, *, lead: bool =
         counts=counts,
         items=items,
         comparison=comparison,
-        downloads={fmt: f"{base}.{fmt}" for fmt in ("csv", "xlsx", "html", "md")},
+        downloads={fmt: f"{base}.{fmt}" for fmt in ("csv", "xlsx", "html", "md")}
+        | (
+            {f"compliance_{fmt}": f"/v1/batches/{record.id}/compliance.{fmt}" for fmt in ("csv", "xlsx")}
+            if comparison is not None and compliance.is_rfp_rubric(comparison)
+            else {}
+        ),
     )
 
 
@@ -175,6 +181,31 @@ async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
 )
 async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep) -> BatchStatus:
     return await _status(store, catalog, await _batch_or_404(store, batch_id), lead=evaluator.lead)
+
+
+@router.get(
+    "/{batch_id}/compliance.{fmt}",
+    responses=error_responses(404, 409),
+    summary="The compliance matrix (a rubric taken from an RFP): csv or xlsx",
+)
+async def download_compliance(
+    batch_id: str, fmt: Literal["csv", "xlsx"], store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep
+) -> Response:
+    status = await _status(store, catalog, await _batch_or_404(store, batch_id), lead=evaluator.lead)
+    if status.comparison is None:
+        raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
+    if not compliance.is_rfp_rubric(status.comparison):
+        raise ApiError(
+            404, "not_found", "this batch's rubric has no RFP requirements, so there is no compliance matrix"
+        )
+    disposition = {"Content-Disposition": f'attachment; filename="compliance-{batch_id}.{fmt}"'}
+    if fmt == "csv":
+        text = compliance.to_csv(status.comparison)
+        return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers=disposition)
+    xlsx = await asyncio.to_thread(compliance.to_xlsx, status.comparison)
+    return Response(
+        xlsx, headers=disposition, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
 
 
 @router.get(
