@@ -90,7 +90,7 @@ async def run_bulk(
             try:
                 check_document_bytes(data, settings.ingest)
                 job, deduplicated = await intake.enqueue(
-                    data, source.name, target, vendor_name=vendors.get(source.name), force=force
+                    data, source.name, target, vendor_name=vendors.get(source.name), force=force, actor="cli"
                 )
             except ReviewerError as exc:
                 fail(source.name, exc.message)

@@ -57,6 +57,7 @@ class Intake:
         vendor_name: str | None = None,
         force: bool = False,
         password: str | None = None,
+        actor: str = "system",
     ) -> tuple[JobRecord, bool]:
         """(job, deduplicated). Raises the ingest error for bytes that are not a usable document.
         `password` (an encrypted PDF's) is held in this process's memory for the job's run, never stored."""
@@ -96,6 +97,8 @@ class Intake:
         if password and not created:
             self.runner.passwords.release(sha256)
         if created:
+            details = {"file_name": job.file_name, "rubric": job.rubric_name, "backend": job.backend}
+            await asyncio.to_thread(self.store.record_event, job.id, actor, "review_created", after=details)
             self.runner.notify()
         return job, not created  # another process may have queued the same file since the look above
 

@@ -287,6 +287,20 @@ class JobRunner:
             raise RecordingFailed(store_error_reason(exc)) from exc
         if not stored:
             log.info("review %s: another worker had taken it over, result discarded", job.id)
+        else:  # the audit trail's "AI graded"; a failure to record it must not undo the stored review
+            graded = {
+                "score": review.overall_score,
+                "verdict": review.verdict.value,
+                "red_flags": review.red_flag_count,
+            }
+            try:
+                await asyncio.to_thread(
+                    self.store.record_event, job.id, f"grader:{backend.name}", "ai_graded", after=graded
+                )
+            except Exception as exc:
+                log.warning(
+                    "review %s: the ai_graded audit event could not be recorded: %s", job.id, type(exc).__name__
+                )
         return review
 
     async def _run(self, job: JobRecord, worker_id: str) -> None:

@@ -151,7 +151,7 @@ class SlackBot:
                 await self.reply(channel, thread, f"*{shown}* does not look like a PDF inside, so I can't review it.")
                 return
             target = ReviewTarget.resolve(self.settings, self.catalog, self.runner, self.settings.slack.rubric, None)
-            job, _ = await self.services.intake.enqueue(data, name, target)
+            job, _ = await self.services.intake.enqueue(data, name, target, actor="slack")
             # The summary is posted by whichever process sees the job finish, even after a restart.
             await asyncio.to_thread(
                 self.store.add_notification, job.id, "slack", {"channel": channel, "thread": thread}

@@ -104,11 +104,13 @@ def test_the_audit_trail_lists_who_did_what_oldest_first_and_keeps_a_tombstone(c
     ai = job["review"]["findings"][0]["grade"]
     client.post(f"/v1/reviews/{job['id']}/assessments", headers=auth("ana"), json={"criterion_id": cid, "grade": ai})
     client.get(f"/v1/reviews/{job['id']}/report", headers=auth("ben"))
-    audit = client.get(f"/v1/reviews/{job['id']}/audit?limit=1", headers=auth("ana")).json()
-    assert audit["total"] == 2 and [e["action"] for e in audit["items"]] == ["assessed"]
+    audit = client.get(f"/v1/reviews/{job['id']}/audit?limit=2", headers=auth("ana")).json()
+    assert audit["total"] == 4 and [e["action"] for e in audit["items"]] == ["review_created", "ai_graded"]
     assert client.delete(f"/v1/reviews/{job['id']}", headers=auth("lead")).status_code == 204
     events = client.get(f"/v1/reviews/{job['id']}/audit", headers=auth("ana")).json()["items"]
     assert [(e["action"], e["actor"]) for e in events] == [
+        ("review_created", "ana"),
+        ("ai_graded", "grader:offline"),
         ("assessed", "ana"),
         ("report_exported", "ben"),
         ("review_deleted", "lead"),
@@ -190,7 +192,7 @@ def test_a_batch_comparison_uses_the_panels_final_grades(client):
     )
     assert book.sheetnames == ["Comparison", "Findings", "Audit"]
     audit = [[cell.value for cell in row] for row in book["Audit"].iter_rows(min_row=2)]
-    assert [(r[2], r[3], r[4]) for r in audit] == [("lead", "consensus_set", target)]
-    assert audit[0][5].endswith("-> red_flag (reuse)")
+    assert [r[3] for r in audit] == ["review_created", "ai_graded", "consensus_set"]
+    assert (audit[2][2], audit[2][4]) == ("lead", target) and audit[2][5].endswith("-> red_flag (reuse)")
     findings = book["Findings"]
     assert [c.value for c in findings[1]][-1] == "grade source"

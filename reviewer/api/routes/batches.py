@@ -157,7 +157,7 @@ async def create_batch(
         name = upload.filename or "proposal.pdf"
         try:
             data = await read_upload(upload, settings.ingest.max_file_bytes)
-            job, _ = await intake.enqueue(data, name, target, force=force)
+            job, _ = await intake.enqueue(data, name, target, force=force, actor=evaluator.name)
             items.append(BatchItem(file_name=job.file_name, job_id=job.id))
         except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
             items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))

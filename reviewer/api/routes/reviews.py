@@ -72,6 +72,7 @@ async def create_review(
     intake: IntakeDep,
     runner: RunnerDep,
     catalog: CatalogDep,
+    evaluator: EvaluatorDep,
     rubric: Annotated[str, Form(description="rubric name or id")] = "default",
     backend: Annotated[str | None, Form(description="anthropic | offline (default from settings)")] = None,
     vendor_name: Annotated[str | None, Form(max_length=200)] = None,
@@ -95,6 +96,7 @@ async def create_review(
         vendor_name=vendor_name,
         force=force,
         password=password.get_secret_value() if password else None,
+        actor=evaluator.name,
     )
     if wait:
         job = await wait_until_finished(store, runner, job, min(timeout or 1e9, settings.api.wait_timeout_seconds))
