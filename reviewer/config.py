@@ -170,6 +170,24 @@ class ApiSettings(BaseSettings):
         validation_alias=_env("REVIEWER_LEAD_EVALUATORS", "REVIEWER_API_LEAD_EVALUATORS"),
     )
 
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="signs the web app's session cookies (32+ characters); unset: a new one each start",
+        validation_alias=_env("REVIEWER_WEB_SECRET", "REVIEWER_API_WEB_SECRET"),
+    )
+
+    @field_validator("web_secret", mode="before")
+    @classmethod
+    def _secret_unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+    @field_validator("web_secret")
+    @classmethod
+    def _refuse_short_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("REVIEWER_WEB_SECRET must be at least 32 characters")
+        return value
+
     @field_validator("keys", "lead_evaluators", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

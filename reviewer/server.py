@@ -17,6 +17,12 @@ def _slack(settings: Settings) -> list:
     return [SlackExtension()]
 
 
+def _web(settings: Settings):
+    from reviewer.web.extension import WebExtension
+
+    return WebExtension(settings)
+
+
 def create_server(
     settings: Settings | None = None,
     *,
@@ -31,7 +37,7 @@ def create_server(
         backend_factory=backend_factory,
         run_workers=run_workers,
         allow_anonymous=allow_anonymous,
-        extensions=_slack(settings),
+        extensions=[*_slack(settings), _web(settings)],
     )
 
 

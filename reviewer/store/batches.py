@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Float, Integer, String, Table, Text, insert, select
+from sqlalchemy import Column, Float, Integer, String, Table, Text, func, insert, select
 
 from reviewer.store.db import Database, bounded, metadata
 
@@ -80,6 +80,15 @@ class BatchStore:
                 ).first()
                 is not None
             )
+
+    def list_batches(self, limit: int = 50, offset: int = 0) -> tuple[list[BatchRecord], int]:
+        """Batches, newest first, and how many there are."""
+        with self.db.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(batches)).scalar_one()
+            rows = conn.execute(
+                select(batches).order_by(batches.c.created_at.desc()).limit(limit).offset(offset)
+            ).mappings()
+            return [_record(row) for row in rows], total
 
     def get_batch(self, batch_id: str) -> BatchRecord | None:
         with self.db.connect() as conn:
