@@ -102,12 +102,52 @@ class OpenAISettings(BaseSettings):
         return _empty_is_unset(value)
 
 
+class BedrockSettings(BaseSettings):
+    """Claude on Amazon Bedrock. AWS credentials are never read from here: the SDK takes them from the
+    standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance roles) or a
+    Bedrock API key in AWS_BEARER_TOKEN_BEDROCK."""
+
+    model_config = _group("REVIEWER_BEDROCK_")
+
+    region: str | None = Field(
+        default=None,
+        description="e.g. us-east-1; AWS_REGION / AWS_DEFAULT_REGION when unset",
+        validation_alias=_env("REVIEWER_BEDROCK_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    model: str | None = Field(
+        default=None, description="a Bedrock model or inference profile id, e.g. anthropic.claude-sonnet-5-5-v1:0"
+    )
+    base_url: str | None = Field(default=None, description="a gateway or VPC endpoint instead of bedrock-runtime")
+
+    @field_validator("region", "model", "base_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+
+class VertexSettings(BaseSettings):
+    """Claude on Google Vertex AI. Credentials come from Google's Application Default Credentials
+    (`gcloud auth application-default login`, GOOGLE_APPLICATION_CREDENTIALS, a service account)."""
+
+    model_config = _group("REVIEWER_VERTEX_")
+
+    project: str | None = Field(default=None, description="the Google Cloud project id")
+    region: str | None = Field(default=None, description="e.g. us-east5, europe-west1 or global")
+    model: str | None = Field(default=None, description="a Vertex model id, e.g. claude-sonnet-5-5@20260101")
+    base_url: str | None = Field(default=None, description="a gateway instead of {region}-aiplatform.googleapis.com")
+
+    @field_validator("project", "region", "model", "base_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+
 class GradingSettings(BaseSettings):
     """How a review is graded, whatever the backend."""
 
     model_config = _group("REVIEWER_")
 
-    backend: Literal["auto", "anthropic", "offline", "openai_compatible"] = "auto"
+    backend: Literal["auto", "anthropic", "offline", "openai_compatible", "bedrock", "vertex"] = "auto"
     answer_attempts: int = Field(default=3, ge=1, le=6)
     concurrency: int = Field(default=4, ge=1, le=64, description="model calls in flight at once, per review")
     criteria_per_call: int = Field(default=5, ge=1)
@@ -296,6 +336,8 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings,
     "anthropic": AnthropicSettings,
     "openai": OpenAISettings,
+    "bedrock": BedrockSettings,
+    "vertex": VertexSettings,
     "grading": GradingSettings,
     "ingest": IngestSettings,
     "api": ApiSettings,
@@ -304,7 +346,12 @@ GROUPS: dict[str, type[BaseSettings]] = {
 }
 
 
-MODEL_GROUPS = {"anthropic": "anthropic", "openai_compatible": "openai"}  # backend -> group holding its model
+MODEL_GROUPS = {  # backend -> group holding its model
+    "anthropic": "anthropic",
+    "openai_compatible": "openai",
+    "bedrock": "bedrock",
+    "vertex": "vertex",
+}
 
 
 class Settings(BaseModel):
@@ -318,6 +365,8 @@ class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    bedrock: BedrockSettings = Field(default_factory=BedrockSettings)
+    vertex: VertexSettings = Field(default_factory=VertexSettings)
     grading: GradingSettings = Field(default_factory=GradingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -11,7 +11,9 @@ def add_parser(sub) -> None:
     bulk.add_argument("paths", nargs="+", type=Path, help="folders, zip files or PDF files")
     bulk.add_argument("--rubric", default="default", help="rubric name, id or file")
     bulk.add_argument(
-        "--backend", default=None, help="anthropic | openai_compatible | offline (default: as for review)"
+        "--backend",
+        default=None,
+        help="anthropic | bedrock | vertex | openai_compatible | offline (default: as for review)",
     )
     bulk.add_argument("--model", default=None, help="model for the chosen backend")
     bulk.add_argument("--concurrency", type=int, default=4, help="proposals reviewed at once")

@@ -21,7 +21,9 @@ def add_parsers(sub) -> None:
     )
     evaluation.add_argument("--contractnli", type=Path, default=None, help="a ContractNLI split (JSON)")
     evaluation.add_argument(
-        "--backend", default=None, help="anthropic | openai_compatible | offline (default: as for review)"
+        "--backend",
+        default=None,
+        help="anthropic | bedrock | vertex | openai_compatible | offline (default: as for review)",
     )
     evaluation.add_argument("--model", default=None, help="model for the chosen backend")
     evaluation.add_argument("--limit", type=int, default=None, help="only the first N documents of each set")

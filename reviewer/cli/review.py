@@ -13,7 +13,9 @@ def add_parser(sub) -> None:
     review.add_argument("file", type=Path, help="the proposal: a PDF or a Word .docx file")
     review.add_argument("--rubric", default=None, help="rubric name (bundled or in REVIEWER_RUBRICS_DIR) or file")
     review.add_argument(
-        "--backend", default=None, help="anthropic | openai_compatible | offline (default: anthropic if a key is set)"
+        "--backend",
+        default=None,
+        help="anthropic | bedrock | vertex | openai_compatible | offline (default: anthropic if a key is set)",
     )
     review.add_argument("--model", default=None, help="model for the chosen backend (default from settings)")
     review.add_argument(

@@ -10,6 +10,7 @@ answer stays short enough to be careful about every criterion.
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import anthropic
@@ -83,18 +84,32 @@ def validate_answer(
 
 
 class AnthropicBackend:
+    """Claude through the Messages API. Bedrock and Vertex AI (grading/cloud.py) reuse it whole with
+    their own client, model id and wording: the SDK's platform clients speak the same Messages API."""
+
     name = "anthropic"
     offline = False
+    provider = "the Anthropic API"  # how errors name the upstream
+    bad_credentials = "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY"
 
-    def __init__(self, settings: Settings, client: anthropic.AsyncAnthropic | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: anthropic.AsyncAnthropic | None = None,
+        *,
+        model: str | None = None,
+        client_factory: Callable[[Settings], Any] | None = None,
+    ) -> None:
         self.settings = settings
-        self.model = settings.anthropic.model
+        self.model = model or settings.anthropic.model
+        self.price_model = self.model  # the key in the price table (platform model ids differ)
         self._client = client
+        self._client_factory = client_factory or make_client
 
     @property
     def client(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
-            self._client = make_client(self.settings)
+            self._client = self._client_factory(self.settings)
         return self._client
 
     def build_requests(self, document: Document, rubric: Rubric) -> tuple[list[GroupRequest], list[ReviewWarning]]:
@@ -161,7 +176,7 @@ class AnthropicBackend:
             grading.injection_reports += outcome.answer.injection_attempts
             grading.vendor_name = grading.vendor_name or outcome.answer.vendor_name
         discounts = discounts or [1.0] * len(outcomes)
-        costs = [estimate_cost(o.usage, self.model, self.settings) for o in outcomes]
+        costs = [estimate_cost(o.usage, self.price_model, self.settings) for o in outcomes]
         cost = None if any(c is None for c in costs) else sum(c * d for c, d in zip(costs, discounts, strict=True))
         grading.usage.estimated_cost_usd = round(cost or 0.0, 6)
         if cost is None:
@@ -190,7 +205,7 @@ class AnthropicBackend:
                 reraise=False,
             ):
                 with attempt:
-                    message = await client.messages.create(**request.body)
+                    message = await self.send(client, request.body)
                     usage += usage_of(message)
                     try:
                         answer = validate_answer(message, expected, allowed_grades)
@@ -209,19 +224,21 @@ class AnthropicBackend:
                 usage=usage, failure=f"no valid answer after {self.settings.grading.answer_attempts} attempts: {reason}"
             )
         except anthropic.AuthenticationError:
-            raise ConfigurationError(
-                "the Anthropic API rejected the API key: check ANTHROPIC_API_KEY", code="bad_api_key"
-            ) from None
+            raise ConfigurationError(self.bad_credentials, code="bad_api_key") from None
         except anthropic.APIStatusError as exc:
             log.warning(
-                "Anthropic API error %d for %s: %s",
+                "%s error %d for %s: %s",
+                self.provider,
                 exc.status_code,
                 expected,
                 redact(_api_error_message(exc), secrets_of(self.settings)),
             )
-            return GroupOutcome(usage=usage, failure=upstream_failure(exc))
+            return GroupOutcome(usage=usage, failure=upstream_failure(exc, self.provider))
         except anthropic.APIConnectionError as exc:
-            return GroupOutcome(usage=usage, failure=f"could not reach the Anthropic API: {type(exc).__name__}")
+            return GroupOutcome(usage=usage, failure=f"could not reach {self.provider}: {type(exc).__name__}")
+
+    async def send(self, client: anthropic.AsyncAnthropic, body: dict[str, Any]) -> anthropic.types.Message:
+        return await client.messages.create(**body)
 
 
 def _api_error_body(exc: anthropic.APIStatusError) -> dict[str, Any]:
@@ -251,14 +268,14 @@ UPSTREAM_STATUS_WORDING = {
 _ERROR_TYPE = re.compile(r"^[a-z][a-z_]{2,40}$")
 
 
-def upstream_failure(exc: anthropic.APIStatusError) -> str:
+def upstream_failure(exc: anthropic.APIStatusError, provider: str = "the Anthropic API") -> str:
     """Our own words for an upstream error: the status code, what it means and the error type when it is a
     plain identifier (overloaded_error); never the upstream's message."""
     status = exc.status_code
     wording = UPSTREAM_STATUS_WORDING.get(status) or ("had an error" if status >= 500 else "refused the request")
     kind = _api_error_body(exc).get("type")
     detail = f", {kind}" if isinstance(kind, str) and _ERROR_TYPE.match(kind) else ""
-    return f"the Anthropic API {wording} (HTTP {status}{detail})"
+    return f"{provider} {wording} (HTTP {status}{detail})"
 
 
 def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
