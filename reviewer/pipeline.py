@@ -137,8 +137,13 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
             0,
             ReviewWarning(
                 code="offline_grader",
-                message="graded by the offline grader (lexical retrieval and rules, no language model): "
-                "use it for triage, read the cited passages, and confirm the grades with a model or a person",
+                message=(
+                    f"graded by the offline grader's stance engine (retrieval plus the local entailment model "
+                    f"{raw.model}): "
+                    if raw.model
+                    else "graded by the offline grader (lexical retrieval and rules, no language model): "
+                )
+                + "use it for triage, read the cited passages, and confirm the grades with a model or a person",
             ),
         )
     score = overall_score(findings)

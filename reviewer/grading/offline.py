@@ -21,15 +21,26 @@ differences of cue matches, not absolute scores), and the presence threshold is 
 scores run lower in proposals than in contracts and proposals rarely say nothing at all on a
 criterion. Every quote is a passage of the document, so citations verify, and passages that try to
 instruct the reviewer are never read.
+
+With the stance engine installed (`reviewer[local]`, see reviewer/grading/stance.py) the same retrieved
+passages are also read by a local entailment model against hypotheses taken from the rubric's own `met`
+and `red_flag` guidance (reviewer/grading/hypotheses.py), and `decide_with_stance` grades from both:
+a passage that entails the red flag more than the commitment, by STANCE_MARGIN (chosen on ContractNLI
+dev, bench/stance_calibration.py), is a red flag whatever its words; a lexical red flag whose passage
+entails the commitment by that margin is not; a `met` whose evidence also reads like the red flag is
+`partial`, needs a person, where the rubric has `partial` (from half the margin). Every review names the
+engine that graded it.
 """
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reviewer.config import Settings
 from reviewer.documents import Document
 from reviewer.grading.base import RawCitation, RawFinding, RawGrading
+from reviewer.grading.hypotheses import hypotheses
+from reviewer.grading.stance import StanceModel, load_stance_model
 from reviewer.injection import looks_like_injection
 from reviewer.passages import Passage, is_heading, split_passages
 from reviewer.restated import restates_rubric
@@ -38,6 +49,8 @@ from reviewer.review import Grade
 from reviewer.rubric import Criterion, Rubric
 
 GRADER_VERSION = "offline/v4"
+STANCE_VERSION = "offline/v4+stance/v1"
+STANCE_MARGIN = 0.95
 EVIDENCE_PASSAGES = 3
 DEFAULT_PRESENT_THRESHOLD = 0.15
 DEFAULT_RED_FLAG_MARGIN = 0.7
@@ -138,6 +151,80 @@ def decide(assessment: Assessment, rubric: Rubric, present_threshold: float, red
     return Grade.MET
 
 
+@dataclass(frozen=True)
+class StanceReading:
+    """How each evidence passage (in evidence order) stands to the criterion's commitment (`met`
+    hypotheses) and its red flag: the strongest entailment and contradiction of each, and the hypotheses
+    behind the red-flag reading, for the rationale."""
+
+    for_met: tuple[float, ...]
+    against_met: tuple[float, ...]
+    for_red_flag: tuple[float, ...]
+    against_red_flag: tuple[float, ...]
+    said: tuple[str, ...]
+
+    def lead(self, i: int) -> float:
+        """How far passage i leans to the red flag: entailing it or contradicting the commitment, against
+        entailing the commitment or contradicting the red flag."""
+        return max(self.for_red_flag[i], self.against_met[i]) - max(self.for_met[i], self.against_red_flag[i])
+
+    @property
+    def red_flag_passage(self) -> int:
+        return max(range(len(self.for_met)), key=self.lead)
+
+
+def read_stance(model: StanceModel, criterion: Criterion, evidence: list[Passage]) -> StanceReading:
+    met_h = hypotheses(criterion.guidance.met)
+    red_h = hypotheses(criterion.guidance.red_flag)
+    scored = model.score([(p.text, h) for p in evidence for h in (*met_h, *red_h)])
+    width = len(met_h) + len(red_h)
+    rows = [scored[i * width : (i + 1) * width] for i in range(len(evidence))]
+    for_met, against_met, for_red, against_red, said = [], [], [], [], []
+    for row in rows:
+        met, red = row[: len(met_h)], row[len(met_h) :]
+        for_met.append(max((s.entailment for s in met), default=0.0))
+        against_met.append(max((s.contradiction for s in met), default=0.0))
+        for_red.append(max((s.entailment for s in red), default=0.0))
+        against_red.append(max((s.contradiction for s in red), default=0.0))
+        best_red = max(range(len(red)), key=lambda i: red[i].entailment, default=None)
+        best_against = max(range(len(met)), key=lambda i: met[i].contradiction, default=None)
+        if best_red is not None and red[best_red].entailment >= (met[best_against].contradiction if met else 0):
+            said.append(f"it says “{red_h[best_red]}”")
+        elif best_against is not None:
+            said.append(f"it contradicts “{met_h[best_against]}”")
+        else:
+            said.append("")
+    return StanceReading(tuple(for_met), tuple(against_met), tuple(for_red), tuple(against_red), tuple(said))
+
+
+def decide_with_stance(
+    assessment: Assessment,
+    stance: StanceReading,
+    rubric: Rubric,
+    present_threshold: float,
+    red_flag_margin: float,
+    stance_margin: float = STANCE_MARGIN,
+) -> tuple[Grade, bool]:
+    """The grade, and whether the engine was unsure (a person should read it). Retrieval still decides
+    whether the criterion is addressed; the model decides which way the evidence leans, with the lexical
+    cues as the tie-breaker."""
+    lexical = decide(assessment, rubric, present_threshold, red_flag_margin)
+    if lexical is Grade.MISSING or not stance.for_met:
+        return lexical, False
+    lead = stance.lead(stance.red_flag_passage)
+    if rubric.allows(Grade.RED_FLAG) and lead >= stance_margin:
+        return Grade.RED_FLAG, False
+    if lexical is Grade.RED_FLAG and -max(map(stance.lead, range(len(stance.for_met)))) >= stance_margin:
+        lexical = (
+            Grade.PARTIAL
+            if rubric.allows(Grade.PARTIAL) and len(assessment.covered_terms) < MET_KEY_TERMS
+            else Grade.MET
+        )
+    if lexical is Grade.MET and lead >= stance_margin / 2 and rubric.allows(Grade.PARTIAL):
+        return Grade.PARTIAL, True
+    return lexical, False
+
+
 def thresholds(rubric: Rubric) -> tuple[float, float]:
     present, margin = rubric.offline.present_threshold, rubric.offline.red_flag_margin
     return (
@@ -223,12 +310,44 @@ def details(a: Assessment, present_threshold: float, red_flag_margin: float) -> 
     )
 
 
+def stance_rationale(grade: Grade, stance: StanceReading, unsure: bool, cited: list[Passage], base: str) -> str:
+    """In plain words what the cited passage commits to, by the model's reading, and why that grade."""
+    i = stance.red_flag_passage
+    if grade is Grade.RED_FLAG:
+        return (
+            f"The quoted passage reads as this criterion's red flag: the local model finds that {stance.said[i]} "
+            f"(leaning {stance.lead(i):.2f} to the red flag). Read it before deciding."
+        )
+    if unsure:
+        return (
+            f"{base} But the local model reads a cited passage as leaning to the red flag ({stance.said[i]}): "
+            "needs a person."
+        )
+    return base
+
+
+def stance_details(stance: StanceReading, model: str, stance_margin: float) -> str:
+    lead = max(map(stance.lead, range(len(stance.for_met))), default=0.0)
+    return f" {STANCE_VERSION} ({model}): red-flag lean {lead:.2f} (red flag from {stance_margin:g})."
+
+
 class OfflineBackend:
+    """The offline grader. With a stance model it reads stance too (the stance engine); without, it is
+    lexical. `create_backend` loads the model REVIEWER_LOCAL_MODEL names."""
+
     name = "offline"
     offline = True
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, stance: StanceModel | None = None, stance_margin: float = STANCE_MARGIN
+    ) -> None:
         self.settings = settings
+        self.stance = stance
+        self.stance_margin = stance_margin
+
+    @property
+    def engine(self) -> str:
+        return f"stance ({self.stance.name})" if self.stance else "lexical"
 
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:
         return await asyncio.to_thread(self.grade_sync, document, rubric)
@@ -240,20 +359,37 @@ class OfflineBackend:
         findings, figures = [], {}
         for criterion in rubric.criteria:
             a = assess(criterion, passages, index, sections)
-            grade = decide(a, rubric, present_threshold, red_flag_margin)
-            cited = cited_passages(grade, a)
             figures[criterion.id] = details(a, present_threshold, red_flag_margin)
+            if self.stance and a.evidence and a.relevance >= present_threshold:
+                stance = read_stance(self.stance, criterion, a.evidence)
+                grade, unsure = decide_with_stance(
+                    a, stance, rubric, present_threshold, red_flag_margin, self.stance_margin
+                )
+                if grade is Grade.RED_FLAG:
+                    a = replace(a, red_flag_passage=a.evidence[stance.red_flag_passage])
+                cited = cited_passages(grade, a)
+                base = "" if grade is Grade.RED_FLAG else rationale(grade, a, cited)
+                text = stance_rationale(grade, stance, unsure, cited, base)
+                figures[criterion.id] += stance_details(stance, self.stance.name, self.stance_margin)
+            else:
+                grade = decide(a, rubric, present_threshold, red_flag_margin)
+                cited = cited_passages(grade, a)
+                text = rationale(grade, a, cited)
             findings.append(
                 RawFinding(
                     criterion_id=criterion.id,
                     grade=grade,
-                    rationale=rationale(grade, a, cited),
+                    rationale=text,
                     citations=[RawCitation(page=p.page, quote=p.text) for p in cited],
                     clarification_question=None if grade is Grade.MET else criterion.default_question,
                 )
             )
-        return RawGrading(findings=findings, model=None, prompt_version=GRADER_VERSION, details=figures)
+        version = STANCE_VERSION if self.stance else GRADER_VERSION
+        return RawGrading(
+            findings=findings, model=self.stance.name if self.stance else None, prompt_version=version, details=figures
+        )
 
 
 def create_backend(settings: Settings) -> OfflineBackend:
-    return OfflineBackend(settings)
+    """The offline grader, reading stance when the `local` extra and a model are installed."""
+    return OfflineBackend(settings, stance=load_stance_model(settings.grading.local_model))
