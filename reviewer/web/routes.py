@@ -2,24 +2,16 @@
 Every form carries a CSRF token; every page without a viewer answers 401 with the sign-in form."""
 
 import asyncio
-from pathlib import Path
 from typing import Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import ValidationError
 
-from reviewer.errors import BadInputError, ReviewerError
-from reviewer.queue.panel import AssessmentInput, PanelService
+from reviewer.errors import ReviewerError
 from reviewer.render import comparison as render_comparison
-from reviewer.render.wording import offline_banner
-from reviewer.store import JobStore
-from reviewer.web import views
+from reviewer.web import review_pages, views
 from reviewer.web.auth import (
     Viewer,
-    cookie_csrf,
     csrf_ok,
     current_viewer,
     evaluator_for_key,
@@ -27,59 +19,11 @@ from reviewer.web.auth import (
     settings_of,
     signer_of,
 )
+from reviewer.web.pages import checked_post, error_page, page, secure, sign_in_page, store_of
 from reviewer.web.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 
 router = APIRouter(prefix="/web", include_in_schema=False)
-
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,  # every string from a document or the model is data
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-TEMPLATES.globals.update(
-    grade_word=lambda g: views.GRADE_WORDS.get(g, "Not graded") if g else "Not graded",
-    source_word=lambda s: views.SOURCE_WORDS.get(getattr(s, "value", s), str(s)),
-    when=views.when,
-    offline_banner=offline_banner,
-)
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def page(request: Request, viewer: Viewer | None, template: str, status_code: int = 200, **context) -> HTMLResponse:
-    csrf, cookie = (viewer.csrf, viewer.new_csrf_cookie) if viewer else cookie_csrf(request)
-    body = TEMPLATES.get_template(template).render(viewer=viewer, csrf=csrf, **context)
-    response = HTMLResponse(body, status_code=status_code, headers=HEADERS)
-    if cookie:
-        response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), path="/web")
-    return response
-
-
-def sign_in_page(request: Request, status: int = 401, error: str | None = None) -> HTMLResponse:
-    target = request.url.path if request.method == "GET" and request.url.path != "/web/login" else "/web/"
-    return page(request, None, "login.html", status, error=error, next=target)
-
-
-def error_page(request: Request, viewer: Viewer | None, status: int, message: str) -> HTMLResponse:
-    return page(request, viewer, "error.html", status, status=status, message=message)
-
-
-def _store(request: Request) -> JobStore:
-    return request.app.state.services.store
-
-
-def _panel(request: Request) -> PanelService:
-    return request.app.state.services.panel
+router.include_router(review_pages.router)
 
 
 def _safe_next(target: object) -> str:
@@ -116,27 +60,16 @@ async def login(request: Request) -> Response:
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure(request),
         path="/web",
     )
     response.delete_cookie(CSRF_COOKIE, path="/web")
     return response
 
 
-async def _checked_post(request: Request) -> tuple[Viewer | None, dict, Response | None]:
-    """The viewer and the form of a post, or the response refusing it (no session, no valid CSRF token)."""
-    viewer = current_viewer(request)
-    if viewer is None:
-        return None, {}, sign_in_page(request, error="Sign in to continue.")
-    form = dict(await request.form())
-    if not csrf_ok(viewer.csrf, form.get("csrf")):
-        return viewer, form, error_page(request, viewer, 403, "The form expired or was not sent from this site.")
-    return viewer, form, None
-
-
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    _, _, refused = await _checked_post(request)
+    _, _, refused = await checked_post(request)
     if refused is not None:
         return refused
     response = RedirectResponse("/web/login", status_code=303)
@@ -149,71 +82,8 @@ async def home(request: Request) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         return sign_in_page(request)
-    rows = await asyncio.to_thread(views.evaluations, _store(request))
+    rows = await asyncio.to_thread(views.evaluations, store_of(request))
     return page(request, viewer, "home.html", rows=rows)
-
-
-async def _review_response(
-    request: Request, viewer: Viewer, review_id: str, status: int = 200, **form_state
-) -> HTMLResponse:
-    services = request.app.state.services
-    data = await asyncio.to_thread(
-        views.review_page, services.store, services.panel, services.catalog, review_id, viewer.name, viewer.lead
-    )
-    if data is None:
-        return error_page(request, viewer, 404, f"There is no review with the id {review_id}.")
-    return page(
-        request,
-        viewer,
-        "review.html",
-        status,
-        data=data,
-        errors=form_state.get("errors", {}),
-        values=form_state.get("values", {}),
-        saved=request.query_params.get("saved"),
-    )
-
-
-@router.get("/reviews/{review_id}")
-async def review(request: Request, review_id: str) -> Response:
-    viewer = current_viewer(request)
-    if viewer is None:
-        return sign_in_page(request)
-    return await _review_response(request, viewer, review_id)
-
-
-STATUS_OF_CODE = {"not_found": 404, "not_ready": 409}
-
-
-@router.post("/reviews/{review_id}/assessments")
-async def assess(request: Request, review_id: str) -> Response:
-    viewer, form, refused = await _checked_post(request)
-    if refused is not None:
-        return refused
-    assert viewer is not None
-    criterion = str(form.get("criterion_id", ""))
-    values = {k: str(form.get(k, "")) for k in ("grade", "reason", "note")}
-    try:
-        given = AssessmentInput(
-            criterion_id=criterion,
-            grade=values["grade"],
-            reason=values["reason"] or None,
-            note=values["note"] or None,
-        )
-        await _panel(request).assess(review_id, viewer.name, given)
-    except ValidationError as exc:
-        message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors())
-        return await _review_response(
-            request, viewer, review_id, 422, errors={criterion: message}, values={criterion: values}
-        )
-    except BadInputError as exc:
-        return await _review_response(
-            request, viewer, review_id, 422, errors={criterion: exc.message}, values={criterion: values}
-        )
-    except ReviewerError as exc:
-        return error_page(request, viewer, STATUS_OF_CODE.get(exc.code, 422), exc.message)
-    anchor = quote(f"c-{criterion}")
-    return RedirectResponse(f"/web/reviews/{review_id}?saved={quote(criterion)}#{anchor}", status_code=303)
 
 
 async def _comparison(request: Request, viewer: Viewer, batch_id: str):
