@@ -319,15 +319,22 @@ class SlackSettings(BaseSettings):
 
 
 class StorageSettings(BaseSettings):
-    """Where jobs, uploads and extra rubrics live."""
+    """Where jobs, uploads and extra rubrics live, and how long reviews are kept."""
 
     model_config = _group("REVIEWER_")
 
     data_dir: Path = Path("data")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     rubrics_dir: Path | None = Field(default=None, description="extra rubric files the API and CLI may use")
+    retention_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=36_500,
+        description="reviews and their stored files are deleted this many days after their last activity "
+        "(`reviewer purge`, and the server once a day); unset or 0: kept for ever",
+    )
 
-    @field_validator("database_url", "rubrics_dir", mode="before")
+    @field_validator("database_url", "rubrics_dir", "retention_days", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return _empty_is_unset(value)

@@ -4,6 +4,7 @@ imports none of them."""
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from reviewer.api.schemas import ErrorResponse
 from reviewer.config import Settings, locate_env_file
 from reviewer.grading.base import create_backend
 from reviewer.logs import configure_logging
+from reviewer.queue.retention import purge_periodically
 from reviewer.queue.runner import BackendFactory
 from reviewer.queue.services import Services
 
@@ -106,9 +108,14 @@ def create_app(
             await services.runner.start()
         for extension in extensions:
             await extension.start(services, run_workers=run_workers)
+        retention = _start_retention(services)
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             for extension in extensions:
                 await extension.stop()
             await services.rounds.stop()
@@ -147,6 +154,16 @@ def create_app(
     for extension in extensions:
         extension.mount(app)
     return app
+
+
+def _start_retention(services: Services) -> asyncio.Task | None:
+    """REVIEWER_RETENTION_DAYS: the purge at start-up, then once a day, in the background of this process."""
+    days = services.settings.storage.retention_days
+    if not days:
+        return None
+    log.info("retention: reviews are deleted %d days after their last activity", days)
+    purge = functools.partial(services.retention.purge, days)
+    return asyncio.create_task(purge_periodically(purge), name="retention")
 
 
 def _warm_default_backend(services: Services) -> None:

@@ -8,6 +8,7 @@ from reviewer.config import Settings
 from reviewer.grading.base import create_backend
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.retention import RetentionService
 from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.rubric import RubricCatalog
@@ -24,6 +25,7 @@ class Services:
     intake: Intake
     panel: PanelService
     rounds: RoundService
+    retention: RetentionService
 
     @classmethod
     def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
@@ -33,7 +35,8 @@ class Services:
         runner = JobRunner(store, files, settings, catalog, backend_factory)
         panel = PanelService(store, files, catalog, settings)
         rounds = RoundService(store, files, runner)
-        return cls(settings, store, files, catalog, runner, Intake(runner), panel, rounds)
+        retention = RetentionService(store, files)
+        return cls(settings, store, files, catalog, runner, Intake(runner), panel, rounds, retention)
 
     def close(self) -> None:
         self.store.engine.dispose()

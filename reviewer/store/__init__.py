@@ -1,6 +1,6 @@
 """Persistence (SQLAlchemy: SQLite by default, PostgreSQL by URL), split by concern: the review queue
-(`jobs`), `batches`, the Slack outbox (`notifications`), uploaded files (`files`), the engine (`db`) and the
-schema's Alembic `migrations`, run on start. Import from here: these names are the store's interface."""
+(`jobs`), `batches`, the Slack outbox (`notifications`), uploaded files (`files`), `retention`, the engine
+(`db`) and the schema's Alembic `migrations`, run on start. Import from here: these names are the store's interface."""
 
 from reviewer.store.batches import BatchItem, BatchRecord, BatchState, BatchStore
 from reviewer.store.db import Database, bounded, fit_text, make_engine, metadata
@@ -9,6 +9,7 @@ from reviewer.store.job_store import JobStore
 from reviewer.store.jobs import FINISHED_STATUSES, NO_MODEL, JobQueue, JobRecord, JobStatus, NewJob, dedup_key
 from reviewer.store.notifications import Notification, NotificationStatus, Outbox
 from reviewer.store.panel import AuditEvent, PanelStore
+from reviewer.store.retention import ExpiredReview, ExpiredRound
 from reviewer.store.rounds import RoundRecord, RoundStatus, RoundStore
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "BatchState",
     "BatchStore",
     "Database",
+    "ExpiredReview",
+    "ExpiredRound",
     "FileStore",
     "JobQueue",
     "JobRecord",
