@@ -12,7 +12,7 @@ from reviewer.api.deps import CatalogDep, EvaluatorDep, IntakeDep, RunnerDep, Se
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
-from reviewer.comparison import Comparison, Entry, anonymize, build_comparison, redact
+from reviewer.comparison import Comparison, Entry, MandatoryPolicy, anonymize, build_comparison, redact
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.results import audit_lines, entry_of, panel_of
@@ -22,6 +22,15 @@ from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 MAX_FILES = 100
+
+# As `reviewer bulk --mandatory`: the same policy, applied by the same build_comparison.
+MandatoryQuery = Annotated[
+    MandatoryPolicy,
+    Query(
+        description="a proposal failing a mandatory RFP requirement: flagged in the ranking (default) or "
+        "excluded from it; the download links carry the choice"
+    ),
+]
 
 
 class BatchCounts(BaseModel):
@@ -93,7 +102,9 @@ def _blind(record: BatchRecord, entries: list[Entry], *, lead: bool = False) -> 
     return views, items
 
 
-async def _status(store: JobStore, catalog, record: BatchRecord, *, lead: bool = False) -> BatchStatus:
+async def _status(
+    store: JobStore, catalog, record: BatchRecord, *, lead: bool = False, mandatory: MandatoryPolicy = "flag"
+) -> BatchStatus:
     entries, counts = await asyncio.to_thread(_entries, store, record)
     finished = counts.queued == 0 and counts.running == 0
     if record.anonymize:
@@ -105,10 +116,11 @@ async def _status(store: JobStore, catalog, record: BatchRecord, *, lead: bool =
         audit = await asyncio.to_thread(audit_lines, store, entries)
         if record.anonymize:  # the panel's audit is read by id; the evaluator's view carries none
             entries = [entry.model_copy(update={"review_id": None}) for entry in entries]
-        comparison = build_comparison(entries, catalog.load(record.rubric_name)).model_copy(
+        comparison = build_comparison(entries, catalog.load(record.rubric_name), mandatory=mandatory).model_copy(
             update={"anonymized": record.anonymize, "audit": audit}
         )
     base = f"/v1/batches/{record.id}/comparison"
+    query = "" if mandatory == "flag" else f"?mandatory={mandatory}"
     return BatchStatus(
         id=record.id,
         status="done" if finished else "running",
@@ -117,9 +129,9 @@ async def _status(store: JobStore, catalog, record: BatchRecord, *, lead: bool =
         counts=counts,
         items=items,
         comparison=comparison,
-        downloads={fmt: f"{base}.{fmt}" for fmt in ("csv", "xlsx", "html", "md")}
+        downloads={fmt: f"{base}.{fmt}{query}" for fmt in ("csv", "xlsx", "html", "md")}
         | (
-            {f"compliance_{fmt}": f"/v1/batches/{record.id}/compliance.{fmt}" for fmt in ("csv", "xlsx")}
+            {f"compliance_{fmt}": f"/v1/batches/{record.id}/compliance.{fmt}{query}" for fmt in ("csv", "xlsx")}
             if comparison is not None and compliance.is_rfp_rubric(comparison)
             else {}
         ),
@@ -148,6 +160,7 @@ async def create_batch(
         bool, Form(description="blind panel: labels for evaluators, and others' grades hidden until one submits")
     ] = False,
     force: Annotated[bool, Query()] = False,
+    mandatory: MandatoryQuery = "flag",
 ) -> JSONResponse:
     if len(files) > MAX_FILES:
         raise ApiError(422, "too_many_files", f"at most {MAX_FILES} files per batch")
@@ -162,7 +175,7 @@ async def create_batch(
         except (ReviewerError, ApiError) as exc:  # one bad file does not stop the others
             items.append(BatchItem(file_name=name, error=f"{exc.code}: {exc.message}"))
     record = await asyncio.to_thread(store.create_batch, target.rubric_name, anonymize, items, blind=blind)
-    status = await _status(store, catalog, record, lead=evaluator.lead)
+    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
     return JSONResponse(status.model_dump(mode="json"), status_code=202)
 
 
@@ -179,8 +192,11 @@ async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
     responses=error_responses(404),
     summary="Progress, and the comparison once every review has finished",
 )
-async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep) -> BatchStatus:
-    return await _status(store, catalog, await _batch_or_404(store, batch_id), lead=evaluator.lead)
+async def get_batch(
+    batch_id: str, store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep, mandatory: MandatoryQuery = "flag"
+) -> BatchStatus:
+    record = await _batch_or_404(store, batch_id)
+    return await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
 
 
 @router.get(
@@ -189,9 +205,15 @@ async def get_batch(batch_id: str, store: StoreDep, catalog: CatalogDep, evaluat
     summary="The compliance matrix (a rubric taken from an RFP): csv or xlsx",
 )
 async def download_compliance(
-    batch_id: str, fmt: Literal["csv", "xlsx"], store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep
+    batch_id: str,
+    fmt: Literal["csv", "xlsx"],
+    store: StoreDep,
+    catalog: CatalogDep,
+    evaluator: EvaluatorDep,
+    mandatory: MandatoryQuery = "flag",
 ) -> Response:
-    status = await _status(store, catalog, await _batch_or_404(store, batch_id), lead=evaluator.lead)
+    record = await _batch_or_404(store, batch_id)
+    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     if not compliance.is_rfp_rubric(status.comparison):
@@ -214,9 +236,13 @@ async def download_compliance(
     summary="The comparison as a download: csv, xlsx, html or md",
 )
 async def download_comparison(
-    batch_id: str, fmt: Literal["csv", "xlsx", "html", "md"], store: StoreDep, catalog: CatalogDep
+    batch_id: str,
+    fmt: Literal["csv", "xlsx", "html", "md"],
+    store: StoreDep,
+    catalog: CatalogDep,
+    mandatory: MandatoryQuery = "flag",
 ) -> Response:
-    status = await _status(store, catalog, await _batch_or_404(store, batch_id))
+    status = await _status(store, catalog, await _batch_or_404(store, batch_id), mandatory=mandatory)
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     c = status.comparison
