@@ -31,6 +31,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def median(argv: list[str], env: dict[str, str], runs: int) -> float:
+    timed(argv, env)  # a warm-up: an installed package has its bytecode compiled, as after this run
     return statistics.median(timed(argv, env) for _ in range(runs))
 
 
@@ -42,6 +43,8 @@ def main() -> None:
     reviewer = [sys.executable, "-m", "reviewer.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "REVIEWER_DATA_DIR": str(Path(tmp) / "data"), "ANTHROPIC_API_KEY": ""}
+        # A user's interpreter writes bytecode; with it off every run would compile every module again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         sample = str(SAMPLES / args.sample)
         bare = median([sys.executable, "-c", BARE, sample], env, args.runs)
         review = median([*reviewer, "review", sample, "--backend", "offline"], env, args.runs)

@@ -11,11 +11,12 @@ from reviewer.cleanup import clean_page_text
 from reviewer.config import IngestSettings
 from reviewer.docx_extract import CHARS_PER_PAGE, OLE_MAGIC, check_docx_package, looks_like_docx
 from reviewer.errors import IngestError
+from reviewer.extractor_pool import ExtractorPool
 from reviewer.furniture import find_furniture, without_furniture
 from reviewer.notices import ReviewWarning
 from reviewer.ocr import INSTALL_HINT, OCR_CAVEAT, OcrResult, ocr_available, ocr_pages
 from reviewer.pdf_extract import (
-    ExtractorPool,
+    OneOffExtractor,
     RawExtraction,
     RawPage,
     document_text_message,
@@ -119,12 +120,19 @@ def check_document_bytes(data: bytes, limits: IngestSettings) -> FileFormat:
 
 
 def read_document(
-    data: bytes, file_name: str, *, limits: IngestSettings | None = None, password: str | None = None
+    data: bytes,
+    file_name: str,
+    *,
+    limits: IngestSettings | None = None,
+    password: str | None = None,
+    extractor: OneOffExtractor | None = None,
 ) -> Document:
-    """PDF or .docx bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI)."""
+    """PDF or .docx bytes -> Document, extracting in a fresh child interpreter (for one-off use: the CLI;
+    `extractor` is one the caller started ahead, see OneOffExtractor)."""
     limits = limits or IngestSettings()
     check_document_bytes(data, limits)
-    return document_from_extraction(data, file_name, extract_isolated(data, password, limits), limits, password)
+    raw = extract_isolated(data, password, limits, extractor)
+    return document_from_extraction(data, file_name, raw, limits, password)
 
 
 async def read_document_with(pool: ExtractorPool, data: bytes, file_name: str, password: str | None = None) -> Document:

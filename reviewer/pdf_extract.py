@@ -7,47 +7,79 @@ decompression bomb or a pathological file fails inside it. The child is a fresh 
 (`python -m reviewer.pdf_extract`), not a fork, so it is safe to call from threaded servers.
 
 One-off use (`extract_isolated`, the CLI): stdin carries one JSON line of options, then the PDF
-bytes; stdout carries one JSON object. Servers use `ExtractorPool`: long-lived children that take
-length-prefixed requests, so a document does not pay for an interpreter start.
+bytes; stdout carries one JSON object. Servers use `reviewer.extractor_pool.ExtractorPool`: long-lived
+children that take length-prefixed requests, so a document does not pay for an interpreter start.
+
+The child's start-up is on the path of every one-off review, so this module imports only the standard
+library and pypdf: its records are dataclasses, written as JSON by the child and validated by pydantic
+in the parent (`parse_extraction`), where the answer crosses the process boundary.
 """
 
-import asyncio
+import dataclasses
 import io
+import json
 import logging
 import resource
 import struct
 import subprocess
 import sys
+from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, Field
 
 from reviewer.errors import IngestError
 
 if TYPE_CHECKING:  # the child interpreter should import as little as possible
+    from pydantic import TypeAdapter
+
     from reviewer.config import IngestSettings
 
 
-class RawPage(BaseModel):
+@dataclass
+class RawPage:
     text: str
     has_images: bool
 
 
-class RawExtraction(BaseModel):
-    pages: list[RawPage] = Field(default_factory=list)
+@dataclass
+class RawExtraction:
+    pages: list[RawPage] = field(default_factory=list)
     pagination: str | None = None  # how a .docx was cut into pages (see docx_extract); None for PDFs
     error_code: str | None = None
     error_message: str | None = None
 
 
-class ExtractionOptions(BaseModel):
-    password: str | None = None
+@dataclass
+class ExtractionOptions:
     max_pages: int
     memory_bytes: int
     cpu_seconds: int
+    password: str | None = None
     max_page_chars: int = 200_000
     max_document_chars: int = 3_000_000
     max_unpacked_bytes: int = 256 * 1024 * 1024
+
+
+def to_json(record: RawExtraction | ExtractionOptions) -> bytes:
+    return json.dumps(dataclasses.asdict(record)).encode()
+
+
+def options_from_json(line: bytes) -> ExtractionOptions:
+    """The parent's options (trusted: the parent wrote them)."""
+    return ExtractionOptions(**json.loads(line))
+
+
+@cache
+def _extraction_adapter() -> "TypeAdapter[RawExtraction]":
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(RawExtraction)
+
+
+def parse_extraction(payload: bytes) -> RawExtraction:
+    """A child's answer, validated (a child that ran out of memory or was killed answers garbage or
+    nothing: a ValueError)."""
+    return _extraction_adapter().validate_json(payload)
 
 
 def page_text_message(page: int, chars: int, limit: int, *, more_than: bool = False) -> str:
@@ -202,19 +234,24 @@ def _serve_many(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while (header := _read_frame(stdin)) is not None:
-        options = ExtractionOptions.model_validate_json(header)
+        options = options_from_json(header)
         data = _read_frame(stdin) or b""
         try:
             result = extract_any(data, options)
         except MemoryError:
             result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
-        payload = result.model_dump_json().encode()
+        payload = to_json(result)
         stdout.write(FRAME.pack(len(payload)) + payload)
         stdout.flush()
 
 
 def _serve_one() -> None:
-    options = ExtractionOptions.model_validate_json(sys.stdin.buffer.readline())
+    import pypdf  # noqa: F401  (imported while the parent gets ready, before the document arrives)
+
+    line = sys.stdin.buffer.readline()
+    if not line.strip():  # the parent went away without sending a document
+        return
+    options = options_from_json(line)
     resource.setrlimit(resource.RLIMIT_AS, (options.memory_bytes, options.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (options.cpu_seconds, options.cpu_seconds + 1))
     data = sys.stdin.buffer.read()
@@ -222,11 +259,52 @@ def _serve_one() -> None:
         result = extract_any(data, options)
     except MemoryError:
         result = RawExtraction(error_code="resource_limit", error_message="extraction ran out of memory")
-    sys.stdout.write(result.model_dump_json())
+    sys.stdout.buffer.write(to_json(result))
 
 
-def extract_isolated(data: bytes, password: str | None, limits: "IngestSettings") -> RawExtraction:
-    """Run `extract` in a child interpreter bounded in wall time, CPU time and memory."""
+class OneOffExtractor:
+    """A child interpreter for one document, started before the document is at hand: it starts and
+    imports pypdf while the caller loads its settings, then waits for its options and bytes. Used as a
+    context manager, so a child whose document never came is stopped."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reviewer.pdf_extract"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.used = False
+
+    def __enter__(self) -> "OneOffExtractor":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+
+    def run(self, data: bytes, options: ExtractionOptions, timeout_seconds: float) -> bytes:
+        """Send the document; the child's answer. The wall-time bound starts now."""
+        if self.used:
+            raise RuntimeError("a one-off extractor takes one document")
+        self.used = True
+        try:
+            out, _ = self.process.communicate(to_json(options) + b"\n" + data, timeout=timeout_seconds)
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise
+        return out
+
+
+def extract_isolated(
+    data: bytes, password: str | None, limits: "IngestSettings", extractor: OneOffExtractor | None = None
+) -> RawExtraction:
+    """Run `extract` in a child interpreter bounded in wall time, CPU time and memory (in `extractor`, if
+    the caller started one ahead)."""
     options = ExtractionOptions(
         password=password,
         max_pages=limits.max_pages,
@@ -236,18 +314,15 @@ def extract_isolated(data: bytes, password: str | None, limits: "IngestSettings"
         max_document_chars=limits.max_document_chars,
         max_unpacked_bytes=limits.max_unpacked_bytes,
     )
+    with extractor or OneOffExtractor() as child:
+        try:
+            out = child.run(data, options, limits.timeout_seconds)
+        except subprocess.TimeoutExpired:
+            raise IngestError(
+                TIMEOUT_MESSAGE.format(seconds=limits.timeout_seconds), code="extraction_timeout"
+            ) from None
     try:
-        child = subprocess.run(
-            [sys.executable, "-m", "reviewer.pdf_extract"],
-            input=options.model_dump_json().encode() + b"\n" + data,
-            capture_output=True,
-            timeout=limits.timeout_seconds,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise IngestError(TIMEOUT_MESSAGE.format(seconds=limits.timeout_seconds), code="extraction_timeout") from None
-    try:
-        return RawExtraction.model_validate_json(child.stdout)
+        return parse_extraction(out)
     except ValueError:
         raise IngestError(LIMIT_MESSAGE, code="resource_limit") from None
 
@@ -256,114 +331,6 @@ def max_result_bytes(options: ExtractionOptions) -> int:
     """The most a well-behaved child can answer within the text limits: every character escaped in
     JSON (at most 6 bytes) plus room for each page's fields and an error message."""
     return 6 * options.max_document_chars + 256 * options.max_pages + 65_536
-
-
-class ResultTooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
-
-
-class _PoolWorker:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-
-    async def request(self, options: ExtractionOptions, data: bytes) -> RawExtraction:
-        header = options.model_dump_json().encode()
-        self.process.stdin.write(FRAME.pack(len(header)) + header + FRAME.pack(len(data)) + data)
-        await self.process.stdin.drain()
-        size = FRAME.unpack(await self.process.stdout.readexactly(FRAME.size))[0]
-        if size > max_result_bytes(options):
-            raise ResultTooLarge(size)
-        return RawExtraction.model_validate_json(await self.process.stdout.readexactly(size))
-
-    def kill(self) -> None:
-        if self.process.returncode is None:
-            self.process.kill()
-
-
-class ExtractorPool:
-    """Long-lived extractor processes for a server: the same isolation as extract_isolated without
-    paying an interpreter start per document. At most `size` extractions run at once."""
-
-    def __init__(self, size: int, limits: "IngestSettings") -> None:
-        self.limits = limits
-        self._size = size
-        self._slots = asyncio.Semaphore(size)
-        self._idle: list[_PoolWorker] = []
-        self._all: set[_PoolWorker] = set()
-
-    async def start(self) -> None:
-        """Start every extractor now (each costs an interpreter start), not when the first documents arrive."""
-        while len(self._all) < self._size:
-            self._idle.append(await self._spawn())
-
-    async def _spawn(self) -> _PoolWorker:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "reviewer.pdf_extract",
-            "--serve",
-            str(self.limits.memory_bytes),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        worker = _PoolWorker(process)
-        self._all.add(worker)
-        return worker
-
-    def _discard(self, worker: _PoolWorker) -> None:
-        worker.kill()
-        self._all.discard(worker)
-
-    async def extract(self, data: bytes, password: str | None = None) -> RawExtraction:
-        options = ExtractionOptions(
-            password=password,
-            max_pages=self.limits.max_pages,
-            memory_bytes=self.limits.memory_bytes,
-            cpu_seconds=0,
-            max_page_chars=self.limits.max_page_chars,
-            max_document_chars=self.limits.max_document_chars,
-            max_unpacked_bytes=self.limits.max_unpacked_bytes,
-        )
-        async with self._slots:
-            worker = self._idle.pop() if self._idle else await self._spawn()
-            try:
-                async with asyncio.timeout(self.limits.timeout_seconds):
-                    result = await worker.request(options, data)
-            except TimeoutError:
-                self._discard(worker)
-                raise IngestError(
-                    TIMEOUT_MESSAGE.format(seconds=self.limits.timeout_seconds), code="extraction_timeout"
-                ) from None
-            except ResultTooLarge as exc:
-                self._discard(worker)
-                raise IngestError(
-                    f"the extracted text is {exc.size:,} bytes, more than the text limits allow "
-                    f"({self.limits.max_document_chars:,} characters per document)",
-                    code="too_much_text",
-                ) from None
-            except (asyncio.IncompleteReadError, BrokenPipeError, ConnectionResetError, ValueError):
-                self._discard(worker)
-                raise IngestError(LIMIT_MESSAGE, code="resource_limit") from None
-            except BaseException:
-                self._discard(worker)
-                raise
-            self._idle.append(worker)
-            return result
-
-    async def close(self) -> None:
-        for worker in list(self._all):
-            if worker.process.returncode is None:
-                worker.process.stdin.close()
-                try:
-                    async with asyncio.timeout(2):
-                        await worker.process.wait()
-                except TimeoutError:
-                    worker.kill()
-        self._all.clear()
-        self._idle.clear()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 import logging
 import re
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
@@ -189,10 +188,18 @@ def load_rubric_file(path: Path) -> Rubric:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.load(text, Loader=_YAML_LOADER)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise RubricError(_syntax_error(path, exc)) from None
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise RubricError(_syntax_error(path, exc)) from None
+    else:
+        try:
+            raw = yaml.load(text, Loader=_YAML_LOADER)
+        except yaml.YAMLError as exc:
+            raise RubricError(_syntax_error(path, exc)) from None
     return parse_rubric(raw, str(path))
 
 

@@ -97,7 +97,9 @@ def test_extraction_that_runs_past_the_time_limit_is_stopped():
 
 
 def test_extraction_that_needs_more_memory_than_allowed_is_stopped():
-    error = ingest_error(text_pdf([PAGE_ONE]), limits=IngestSettings(memory_bytes=32 * 1024 * 1024))
+    # the text limits are lifted, so that memory, not the character budget, is what stops it
+    limits = IngestSettings(memory_bytes=96 * 1024 * 1024, max_page_chars=50_000_000, max_document_chars=100_000_000)
+    error = ingest_error(text_bomb(pages=2), limits=limits)
     assert error.code == "resource_limit"
 
 
@@ -125,7 +127,7 @@ def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
     import asyncio
 
     from reviewer.documents import read_pdf_with
-    from reviewer.pdf_extract import ExtractorPool
+    from reviewer.extractor_pool import ExtractorPool
 
     async def scenario():
         pool = ExtractorPool(1, IngestSettings())
@@ -219,7 +221,7 @@ def test_the_extractor_pool_refuses_too_much_text_and_cleans_up_off_the_event_lo
     import threading
 
     from reviewer import documents
-    from reviewer.pdf_extract import ExtractorPool
+    from reviewer.extractor_pool import ExtractorPool
 
     threads = []
     real = documents.document_from_extraction

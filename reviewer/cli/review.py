@@ -57,6 +57,14 @@ def render(review, fmt: str, public_base_url: str) -> str:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    from reviewer.pdf_extract import OneOffExtractor
+
+    # The extraction child starts first: it boots and imports pypdf while this process loads the rest.
+    with OneOffExtractor() as extractor:
+        return _run(args, context, extractor)
+
+
+def _run(args: argparse.Namespace, context: Context, extractor) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from reviewer.documents import read_document, safe_file_name
@@ -70,10 +78,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise BadInputError(f"{args.file}: cannot read file ({exc.strerror})", code="unreadable_file") from None
-    # Extraction runs in a child interpreter: start it now, and load the rubric and the backend meanwhile.
+    # Extraction runs in the child: send it the document now, and load the rubric and the backend meanwhile.
     with ThreadPoolExecutor(max_workers=1) as pool:
         reading = pool.submit(
-            read_document, data, safe_file_name(args.file.name), limits=settings.ingest, password=args.password
+            read_document,
+            data,
+            safe_file_name(args.file.name),
+            limits=settings.ingest,
+            password=args.password,
+            extractor=extractor,
         )
         from reviewer.pipeline import review_document
         from reviewer.rubric import RubricCatalog

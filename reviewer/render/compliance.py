@@ -5,7 +5,7 @@ functions of a Comparison; every cell goes through render/cells.py."""
 import io
 
 from reviewer.comparison import Comparison, FindingRow
-from reviewer.render.cells import append_xlsx_row, to_csv_text
+from reviewer.render.cells import append_xlsx_row, new_workbook, to_csv_text
 
 COMPLIANCE = {
     "met": "compliant",
@@ -82,12 +82,11 @@ def to_csv(c: Comparison) -> str:
 
 
 def to_xlsx(c: Comparison) -> bytes:
-    from openpyxl import Workbook
+    book = new_workbook()  # first: it decides how openpyxl is imported
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     wrap = Alignment(wrap_text=True, vertical="top")
-    book = Workbook()
     sheet = book.active
     sheet.title = "Compliance"
     header, rows = compliance_rows(c)

@@ -1,0 +1,65 @@
+"""What a one-off CLI review pays for before its first result: the extraction child starts ahead of
+the document and imports only what extraction needs; a spreadsheet export does not import numpy."""
+
+import subprocess
+import sys
+
+import pytest
+
+from reviewer.config import IngestSettings
+from reviewer.documents import read_document
+from reviewer.errors import IngestError
+from reviewer.pdf_extract import OneOffExtractor
+from tests.pdfs import text_pdf
+
+PAGE = "Section 1. Client data stays in the EU region and is encrypted at rest."
+
+
+def _modules_after(code: str, names: tuple[str, ...]) -> list[str]:
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {names!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def test_a_child_started_ahead_extracts_the_document_sent_to_it_later():
+    with OneOffExtractor() as extractor:
+        document = read_document(text_pdf([PAGE]), "p.pdf", limits=IngestSettings(), extractor=extractor)
+        assert extractor.used
+    assert PAGE in document.pages[0].text
+    assert extractor.process.returncode is not None
+
+
+def test_a_child_whose_document_never_comes_is_stopped():
+    with OneOffExtractor() as extractor:
+        pid = extractor.process.pid
+    assert extractor.process.returncode is not None
+    assert subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0
+
+
+def test_the_time_limit_holds_for_a_child_started_ahead():
+    with OneOffExtractor() as extractor, pytest.raises(IngestError) as caught:
+        read_document(text_pdf([PAGE]), "p.pdf", limits=IngestSettings(timeout_seconds=0.01), extractor=extractor)
+    assert caught.value.code == "extraction_timeout"
+    assert extractor.process.returncode is not None
+
+
+def test_a_child_takes_one_document_only():
+    with OneOffExtractor() as extractor:
+        read_document(text_pdf([PAGE]), "p.pdf", limits=IngestSettings(), extractor=extractor)
+        with pytest.raises(RuntimeError):
+            read_document(text_pdf([PAGE]), "p.pdf", limits=IngestSettings(), extractor=extractor)
+
+
+def test_the_extraction_child_imports_neither_pydantic_nor_asyncio():
+    assert _modules_after("import reviewer.pdf_extract", ("pydantic", "asyncio", "reviewer.config")) == []
+
+
+def test_a_spreadsheet_export_does_not_import_numpy_and_keeps_numbers_numbers():
+    code = (
+        "import io\nfrom decimal import Decimal\n"
+        "from reviewer.render.cells import append_xlsx_row, new_workbook\n"
+        "book = new_workbook()\nappend_xlsx_row(book.active, ['=1+1', 3, 2.5, Decimal('1.5')])\n"
+        "assert [c.data_type for c in book.active[1]] == ['s', 'n', 'n', 'n'], [c.data_type for c in book.active[1]]\n"
+        "book.save(io.BytesIO())"
+    )
+    assert _modules_after(code, ("numpy",)) == []
