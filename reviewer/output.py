@@ -2,6 +2,7 @@
 done, a destination that cannot be written."""
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -60,12 +61,27 @@ def replace_atomically(path: Path, data: bytes, *, mode: int | None = None) -> N
         raise
 
 
+def _holds_already(path: Path, data: bytes, mode: int) -> bool:
+    """The file is there with these bytes and this mode (a rerun writing the same report)."""
+    try:
+        st = path.stat(follow_symlinks=False)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data) or stat.S_IMODE(st.st_mode) != mode:
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def write_bytes_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
     """A command's output file, written atomically and readable as the umask allows (reports are meant
-    to be shared; private=True keeps it 0600); a failure is one line naming the file."""
+    to be shared; private=True keeps it 0600); a failure is one line naming the file. A file that holds
+    these bytes already is left as it is (a rerun does not rewrite, and flush to disk, every report)."""
+    mode = 0o600 if private else 0o666 & ~current_umask()
     try:
+        if _holds_already(path, data, mode):
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        replace_atomically(path, data, mode=0o600 if private else 0o666 & ~current_umask())
+        replace_atomically(path, data, mode=mode)
     except OSError as exc:
         raise ReviewerError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed") from None
 

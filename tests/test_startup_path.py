@@ -63,3 +63,17 @@ def test_a_spreadsheet_export_does_not_import_numpy_and_keeps_numbers_numbers():
         "book.save(io.BytesIO())"
     )
     assert _modules_after(code, ("numpy",)) == []
+
+
+def test_a_rerun_leaves_a_report_that_holds_the_same_bytes_as_it_is(tmp_path):
+    from reviewer.output import write_bytes_atomically
+
+    report = tmp_path / "report.md"
+    write_bytes_atomically(report, b"same")
+    first = report.stat()
+    write_bytes_atomically(report, b"same")
+    assert report.stat().st_ino == first.st_ino  # not replaced
+    write_bytes_atomically(report, b"same", private=True)  # another mode: written again
+    assert report.stat().st_ino != first.st_ino and report.stat().st_mode & 0o777 == 0o600
+    write_bytes_atomically(report, b"news", private=True)
+    assert report.read_bytes() == b"news"
