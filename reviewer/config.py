@@ -344,6 +344,26 @@ class StorageSettings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'reviewer.db').resolve()}"
 
 
+class EgressSettings(BaseSettings):
+    """What may leave the machine (issue 16): the model hosts requests may go to."""
+
+    model_config = _group("REVIEWER_")
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated host names a model backend may send to; empty: any host",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(h).strip().lower() for h in value if str(h).strip()]
+        return value
+
+
 GROUPS: dict[str, type[BaseSettings]] = {
     "storage": StorageSettings,
     "anthropic": AnthropicSettings,
@@ -355,6 +375,7 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "api": ApiSettings,
     "jobs": JobSettings,
     "slack": SlackSettings,
+    "egress": EgressSettings,
 }
 
 
@@ -384,6 +405,7 @@ class Settings(BaseModel):
     api: ApiSettings = Field(default_factory=ApiSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    egress: EgressSettings = Field(default_factory=EgressSettings)
 
     @classmethod
     def load(cls, env_file: Path | None = None) -> "Settings":

@@ -3,7 +3,7 @@ answers every request after a fixed delay, grading each requested criterion `mis
 
 It answers on any path, so the SDK's platform clients can use it too (Bedrock posts to
 /model/{model}/invoke, Vertex AI to .../publishers/anthropic/models/{model}:rawPredict, both without
-`model` in the body): `paths`, `headers` and `bodies` record what arrived, `failures` scripts error
+`model` in the body): `paths`, `headers`, `bodies` and `raw_bodies` record what arrived, `failures` scripts error
 statuses (or status and body) for the first requests, `quotes` grades a criterion met with a citation,
 `usage` overrides the usage reported."""
 
@@ -29,6 +29,7 @@ class FakeAnthropicServer(LoopbackServer):
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.bodies: list[dict] = []
+        self.raw_bodies: list[bytes] = []  # as they arrived
         self.failures = list(failures or [])
         self.quotes = quotes or {}
         self.usage = usage
@@ -37,9 +38,11 @@ class FakeAnthropicServer(LoopbackServer):
 
         class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                raw = self.rfile.read(int(self.headers["content-length"]))
+                body = json.loads(raw)
                 with outer._lock:
                     outer.requests += 1
+                    outer.raw_bodies.append(raw)
                     outer.paths.append(self.path)
                     outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                     outer.bodies.append(body)

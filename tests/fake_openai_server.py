@@ -27,6 +27,7 @@ class Received:
     headers: dict[str, str]
     body: dict[str, Any]
     at: float  # time.monotonic() on arrival
+    raw: bytes = b""  # the body as it arrived
 
 
 Responder = Callable[[dict[str, Any], int], Reply]  # (request body, 1-based request number) -> reply
@@ -100,10 +101,11 @@ class FakeOpenAIServer(LoopbackServer):
 
         class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                raw = self.rfile.read(int(self.headers["content-length"]))
+                body = json.loads(raw)
                 with outer._lock:
                     headers = {k.lower(): v for k, v in self.headers.items()}
-                    outer.received.append(Received(self.path, headers, body, time.monotonic()))
+                    outer.received.append(Received(self.path, headers, body, time.monotonic(), raw))
                     number = len(outer.received)
                 reply = outer.responder(body, number)
                 payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reviewer import __version__
-from reviewer.cli import bulk, evaluate, info, panel, purge, review, rounds, rubric, serve
+from reviewer.cli import bulk, egress, evaluate, info, panel, purge, review, rounds, rubric, serve
 from reviewer.cli.context import EXIT_BAD_INPUT, EXIT_FAILED, Context, note
 
 Command = Callable[[argparse.Namespace, Context], int]
@@ -32,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "questions": panel.run_questions,
     "round": rounds.run,
     "purge": purge.run,
+    "egress": egress.run,
 }
 
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     panel.add_parsers(sub)
     rounds.add_parsers(sub)
     purge.add_parser(sub)
+    egress.add_parser(sub)
     return parser
 
 

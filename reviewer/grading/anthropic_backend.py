@@ -18,6 +18,7 @@ from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_af
 
 from reviewer.config import Settings
 from reviewer.documents import Document
+from reviewer.egress import check_host, event_hooks
 from reviewer.errors import ConfigurationError
 from reviewer.grading.answers import (
     GradingAnswer,
@@ -278,6 +279,18 @@ def upstream_failure(exc: anthropic.APIStatusError, provider: str = "the Anthrop
     return f"{provider} {wording} (HTTP {status}{detail})"
 
 
+def egress_http_client(settings: Settings, provider: str, model: str | None) -> anthropic.DefaultAsyncHttpxClient:
+    """The SDK's own default HTTP client, with the egress hook: every request recorded, none to a host
+    REVIEWER_ALLOWED_HOSTS does not list (reviewer.egress)."""
+    return anthropic.DefaultAsyncHttpxClient(event_hooks=event_hooks(provider, model, settings.egress.allowed_hosts))
+
+
+def checked_host(client: Any, settings: Settings, provider: str) -> Any:
+    """The client, once the host its base URL names (as the SDK resolved it) is allowed."""
+    check_host(client.base_url.host, settings.egress.allowed_hosts, provider)
+    return client
+
+
 def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
     if not settings.has_api_key:
         raise ConfigurationError(MISSING_KEY_MESSAGE, code="missing_api_key")
@@ -285,13 +298,16 @@ def make_client(settings: Settings) -> anthropic.AsyncAnthropic:
         "api_key": settings.anthropic.api_key.get_secret_value(),
         "max_retries": settings.anthropic.sdk_max_retries,
         "timeout": settings.anthropic.request_timeout_seconds,
+        "http_client": egress_http_client(settings, "anthropic", settings.anthropic.model),
     }
     if settings.anthropic.base_url:
         options["base_url"] = settings.anthropic.base_url
-    return anthropic.AsyncAnthropic(**options)
+    return checked_host(anthropic.AsyncAnthropic(**options), settings, "the Anthropic API")
 
 
 def create_backend(settings: Settings) -> AnthropicBackend:
     if not settings.has_api_key:
         raise ConfigurationError(MISSING_KEY_MESSAGE, code="missing_api_key")
-    return AnthropicBackend(settings)
+    backend = AnthropicBackend(settings)
+    backend.client  # noqa: B018 -- built now, so a host REVIEWER_ALLOWED_HOSTS refuses is refused up front
+    return backend

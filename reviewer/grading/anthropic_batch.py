@@ -15,6 +15,7 @@ import anthropic
 from pydantic import BaseModel
 
 from reviewer.documents import Document
+from reviewer.egress import narrowed_to
 from reviewer.errors import ConfigurationError, ReviewerError
 from reviewer.grading.anthropic_backend import (
     AnthropicBackend,
@@ -170,7 +171,8 @@ async def _grade_in_batch(
     async def again(cid: str) -> None:
         d, g = index[cid]
         async with limit:
-            direct = await backend.run_request(prepared[d].requests[g], rubric.grades)
+            with narrowed_to(prepared[d].key):  # a direct call carries this document alone
+                direct = await backend.run_request(prepared[d].requests[g], rubric.grades)
         if cid in outcomes:  # an invalid batch answer was paid for too; priced with the direct call (conservative)
             direct = direct.model_copy(update={"usage": direct.usage + outcomes[cid].usage})
         outcomes[cid] = direct

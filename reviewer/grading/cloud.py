@@ -26,7 +26,7 @@ import anthropic
 from reviewer.config import Settings
 from reviewer.errors import ConfigurationError
 from reviewer.grading.answers import GroupOutcome, GroupRequest
-from reviewer.grading.anthropic_backend import AnthropicBackend, _api_error_message
+from reviewer.grading.anthropic_backend import AnthropicBackend, _api_error_message, checked_host, egress_http_client
 from reviewer.grading.base import RawGrading
 from reviewer.grading.prompts import GRADING_PROMPT, load_template
 from reviewer.notices import ReviewWarning
@@ -158,7 +158,8 @@ def make_bedrock_client(settings: Settings) -> anthropic.AsyncAnthropicBedrock:
     }
     if config.base_url:
         options["base_url"] = config.base_url
-    return anthropic.AsyncAnthropicBedrock(**options)
+    options["http_client"] = egress_http_client(settings, "bedrock", config.model)
+    return checked_host(anthropic.AsyncAnthropicBedrock(**options), settings, "Amazon Bedrock")
 
 
 def create_bedrock_backend(settings: Settings) -> CloudBackend:
@@ -173,14 +174,16 @@ def create_bedrock_backend(settings: Settings) -> CloudBackend:
         "missing_model",
     )
     check_aws_credentials()
-    return CloudBackend(
-        settings,
-        name="bedrock",
-        provider="Amazon Bedrock",
-        bad_credentials="Amazon Bedrock rejected the AWS credentials: check AWS_PROFILE / AWS_ACCESS_KEY_ID, "
-        "the region and the model access granted to them",
-        model=model,
-        client_factory=make_bedrock_client,
+    return _with_client(
+        CloudBackend(
+            settings,
+            name="bedrock",
+            provider="Amazon Bedrock",
+            bad_credentials="Amazon Bedrock rejected the AWS credentials: check AWS_PROFILE / AWS_ACCESS_KEY_ID, "
+            "the region and the model access granted to them",
+            model=model,
+            client_factory=make_bedrock_client,
+        )
     )
 
 
@@ -225,7 +228,8 @@ def make_vertex_client(
         options["credentials"] = credentials
     if config.base_url:
         options["base_url"] = config.base_url
-    return anthropic.AsyncAnthropicVertex(**options)
+    options["http_client"] = egress_http_client(settings, "vertex", config.model)
+    return checked_host(anthropic.AsyncAnthropicVertex(**options), settings, "Google Vertex AI")
 
 
 def create_vertex_backend(settings: Settings, *, access_token: str | None = None) -> CloudBackend:
@@ -242,12 +246,20 @@ def create_vertex_backend(settings: Settings, *, access_token: str | None = None
         "missing_model",
     )
     credentials = None if access_token else google_credentials()
-    return CloudBackend(
-        settings,
-        name="vertex",
-        provider="Google Vertex AI",
-        bad_credentials="Google Vertex AI rejected the credentials: check `gcloud auth application-default login`, "
-        "REVIEWER_VERTEX_PROJECT and the project's access to the model",
-        model=model,
-        client_factory=lambda s: make_vertex_client(s, access_token=access_token, credentials=credentials),
+    return _with_client(
+        CloudBackend(
+            settings,
+            name="vertex",
+            provider="Google Vertex AI",
+            bad_credentials="Google Vertex AI rejected the credentials: check `gcloud auth application-default login`, "
+            "REVIEWER_VERTEX_PROJECT and the project's access to the model",
+            model=model,
+            client_factory=lambda s: make_vertex_client(s, access_token=access_token, credentials=credentials),
+        )
     )
+
+
+def _with_client(backend: CloudBackend) -> CloudBackend:
+    """The backend with its client built, so a host REVIEWER_ALLOWED_HOSTS refuses is refused up front."""
+    backend.client  # noqa: B018
+    return backend

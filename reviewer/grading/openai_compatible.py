@@ -28,6 +28,7 @@ from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_af
 
 from reviewer.config import OpenAISettings, Settings
 from reviewer.documents import Document
+from reviewer.egress import check_host, event_hooks
 from reviewer.errors import ConfigurationError
 from reviewer.grading.answers import (
     GroupOutcome,
@@ -201,6 +202,7 @@ class OpenAICompatibleBackend:
         self.model: str = config.model
         self.url = chat_url(config.base_url)
         self.host = urlsplit(self.url).netloc
+        check_host(httpx2.URL(self.url).host, settings.egress.allowed_hosts, "the OpenAI-compatible endpoint")
         self.retry_base_seconds = retry_base_seconds
         self.json_schema_supported = True  # False once the server said it lacks json_schema
         self._http = http
@@ -234,7 +236,8 @@ class OpenAICompatibleBackend:
         if self._http is not None:
             yield self._http
             return
-        async with httpx2.AsyncClient(timeout=self.config.request_timeout_seconds) as http:
+        hooks = event_hooks(self.name, self.model, self.settings.egress.allowed_hosts)
+        async with httpx2.AsyncClient(timeout=self.config.request_timeout_seconds, event_hooks=hooks) as http:
             yield http
 
     async def grade(self, document: Document, rubric: Rubric) -> RawGrading:

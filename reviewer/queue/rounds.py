@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from reviewer.assessment import Panel, final_review
 from reviewer.documents import Document, check_document_bytes, read_document, safe_file_name
+from reviewer.egress import egress_scope
 from reviewer.errors import ReviewerError
 from reviewer.pipeline import review_document
 from reviewer.queue.results import panel_of, review_of
@@ -112,7 +113,9 @@ class RoundService:
         combined = combine_documents(original, answers)
         rubric = self.runner.catalog.load(job.rubric_name)
         backend = self.runner.backend_for(job.backend, job.model)
-        review = attribute_citations(await review_document(combined.document, rubric, backend), combined)
+        with egress_scope(self.store, job.id, purpose="clarification_round"):
+            graded = await review_document(combined.document, rubric, backend)
+        review = attribute_citations(graded, combined)
         if job.vendor_name:
             review = review.model_copy(update={"vendor_name": job.vendor_name})
         return review

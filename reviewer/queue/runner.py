@@ -20,6 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from reviewer.config import Settings
 from reviewer.documents import Document, read_document_with
+from reviewer.egress import egress_scope
 from reviewer.errors import ReviewerError
 from reviewer.extractor_pool import ExtractorPool
 from reviewer.grading.base import GradingBackend, RawGrading, create_backend
@@ -309,7 +310,8 @@ class JobRunner:
         try:
             prepared = await self._prepare(job)
             backend = self.backend_for(job.backend, job.model)
-            raw = await backend.grade(prepared.document, prepared.rubric)
+            with egress_scope(self.store, job.id):
+                raw = await backend.grade(prepared.document, prepared.rubric)
             review = await self._finish(prepared, worker_id, raw, backend)
         except RecordingFailed as exc:
             log.error("review %s: its result could not be recorded (%s); failing it", job.id, exc.reason)
@@ -364,7 +366,8 @@ class JobRunner:
                     await fail(job, exc.code, exc.message)
             if not prepared:
                 return
-            answers = await supply(prepared)
+            with egress_scope(self.store, *(item.job.id for item in prepared), purpose="message_batch"):
+                answers = await supply(prepared)
             for item in prepared:
                 raw = answers.get(item.job.id)
                 if raw is None:

@@ -1,11 +1,12 @@
 """`JobStore`: the one object shells hold over the database. It upgrades the schema on construction and offers
 the review queue, batches, the outbox and the panel's assessments and audit trail,
-clarification rounds and retention, each defined in its own module."""
+clarification rounds, retention and the egress log, each defined in its own module."""
 
 from sqlalchemy.engine import Engine
 
 from reviewer.store.batches import BatchStore
 from reviewer.store.db import Database
+from reviewer.store.egress import EgressLog
 from reviewer.store.jobs import JobQueue
 from reviewer.store.migrations import upgrade
 from reviewer.store.notifications import Outbox
@@ -14,7 +15,7 @@ from reviewer.store.retention import RetentionStore
 from reviewer.store.rounds import RoundStore
 
 
-class JobStore(JobQueue, BatchStore, Outbox, PanelStore, RoundStore, RetentionStore):
+class JobStore(JobQueue, BatchStore, Outbox, PanelStore, RoundStore, RetentionStore, EgressLog):
     """Every method is a short transaction; callers on an event loop run them in a thread."""
 
     def __init__(self, engine: Engine) -> None:

@@ -79,7 +79,7 @@ def test_a_database_at_0003_gains_the_rounds_table_and_keeps_its_reviews_and_pan
         )
     engine.dispose()
     store = store_at(database_url)
-    assert current_revision(store.engine) == head_revision() == "0004"
+    assert current_revision(store.engine) == head_revision()
     assert store.get("a1").result == '{"kept": true}'
     assert [a.grade for a in store.panel_rows("a1")[0]] == [Grade.MET]
     assert store.open_round("a1", ANSWER_SHA, "answer.pdf", "ana").number == 2
