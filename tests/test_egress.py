@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 
 import anthropic
 import httpx2
@@ -300,3 +301,98 @@ def test_a_redirect_to_an_unlisted_host_is_refused_by_the_hook_and_never_sent():
     asyncio.run(go())
     assert arrived == ["127.0.0.1"]
     assert [(r.host, r.bytes_sent, r.review_id) for r in recorder.records] == [("127.0.0.1", 8, "r1")]
+
+
+def test_the_review_s_web_page_lists_what_left_the_machine(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from reviewer.server import create_server
+    from tests.web.test_routes import KEYS, make_settings, sign_in
+
+    with FakeOpenAIServer() as server:
+        settings = make_settings(tmp_path).updated(openai={"base_url": f"{server.url}/v1", "model": "llama-4"})
+        with TestClient(create_server(settings)) as client:
+            auth = {"Authorization": f"Bearer {KEYS['ana']}"}
+            files = {"file": ("coral.pdf", (SAMPLES / "coral_data.pdf").read_bytes(), "application/pdf")}
+            sent = client.post(
+                "/v1/reviews?wait=true", headers=auth, files=files, data={"backend": "openai_compatible"}
+            )
+            offline = client.post("/v1/reviews?wait=true", headers=auth, files=files, data={"backend": "offline"})
+            sign_in(client)
+            page = client.get(f"/web/reviews/{sent.json()['id']}")
+            quiet = client.get(f"/web/reviews/{offline.json()['id']}")
+    assert page.status_code == 200 and "What left this machine" in page.text
+    raw = [r.raw for r in server.received]
+    assert f"{len(raw)} requests, {sum(len(b) for b in raw):,} bytes to 127.0.0.1" in page.text
+    assert all(hashlib.sha256(b).hexdigest() in page.text for b in raw)
+    assert "No request was sent to a model for this review." in quiet.text
+
+
+def rounds_of(client, review_id: str) -> list[dict]:
+    return client.get(f"/v1/reviews/{review_id}/rounds", headers=AUTH).json()["items"]
+
+
+def test_a_clarification_round_s_requests_are_logged_under_its_review(tmp_path):
+    from tests.pdfs import text_pdf
+
+    with FakeOpenAIServer() as server:
+        openai = OpenAISettings(base_url=f"{server.url}/v1", model="llama-4")
+        with make_client(tmp_path, openai=openai) as client:
+            review_id = upload(client, backend="openai_compatible", params="?wait=true").json()["id"]
+            answer = text_pdf(["Answers to your questions", "Client data is kept 30 days, then deleted."])
+            files = {"file": ("answer.pdf", answer, "application/pdf")}
+            assert client.post(f"/v1/reviews/{review_id}/rounds", headers=AUTH, files=files).status_code == 202
+            deadline = time.monotonic() + 60
+            while (status := rounds_of(client, review_id)[-1]["status"]) not in ("done", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert status == "done"
+            log = client.get(f"/v1/reviews/{review_id}/egress", headers=AUTH).json()
+    assert [i["purpose"] for i in log["items"]] == ["grading"] * 2 + ["clarification_round"] * 2
+    assert log["requests"] == len(server.received) == 4
+
+
+def test_bulk_batch_api_logs_the_batch_under_each_of_its_reviews(tmp_path):
+    from reviewer.config import AnthropicSettings, JobSettings, StorageSettings
+    from reviewer.queue.bulk import run_bulk
+    from reviewer.rubric import RubricCatalog
+    from reviewer.sources import collect_sources
+    from reviewer.store import JobStatus
+
+    folder = tmp_path / "rfp"
+    folder.mkdir()
+    for name in ("coral_data.pdf", "helix_systems.pdf"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        anthropic=AnthropicSettings(api_key="sk-ant-test-0123456789"),
+        jobs=JobSettings(batch_poll_seconds=0.01, poll_seconds=0.05),
+    )
+    api = FakeBatchAPI(lambda cid: "errored" if cid == "d1-g0" else "succeeded")
+    http = httpx2.AsyncClient(
+        transport=httpx2.MockTransport(api.handle), event_hooks=event_hooks("anthropic", "claude-sonnet-5-5", [])
+    )
+    client = anthropic.AsyncAnthropic(
+        api_key="k", base_url="http://fake-anthropic.test", max_retries=0, http_client=http
+    )
+    backend = AnthropicBackend(settings, client=client)
+    result = asyncio.run(
+        run_bulk(
+            collect_sources([folder]),
+            "default",
+            "anthropic",
+            settings,
+            RubricCatalog(),
+            backend_factory=lambda name, s: backend,
+            batch_api=True,
+        )
+    )
+    assert (result.reviewed, result.failed) == (2, 0)
+    store = JobStore(make_engine(settings.storage.resolved_database_url))
+    jobs = store.list_jobs(JobStatus.DONE, 10, 0)[0]
+    logs = {job.id: [(r.method, r.path, r.purpose) for r in store.egress_of(job.id)] for job in jobs}
+    store.engine.dispose()
+    submission = ("POST", "/v1/messages/batches", "message_batch")
+    assert all(log.count(submission) == 1 for log in logs.values())
+    direct = sorted(log.count(("POST", "/v1/messages", "grading")) for log in logs.values())
+    assert direct == [0, 1] and api.direct_calls == 1  # the resent request is logged under its own review only

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from reviewer.comparison import Comparison, Entry, anonymize, build_comparison
+from reviewer.egress import EgressLogView
 from reviewer.errors import ReviewerError
 from reviewer.queue.panel import PanelService
 from reviewer.queue.results import entry_of, panel_of, vendor_for
@@ -103,6 +104,7 @@ class ReviewPage(BaseModel):
     grades: list[Grade]
     blind: bool
     failure: str | None = None
+    egress: EgressLogView | None = None
 
 
 def blinded(job: JobRecord, review: Review | None) -> tuple[JobRecord, Review | None]:
@@ -143,6 +145,7 @@ def review_page(
         grades=grades,
         blind=blind,
         failure=failure,
+        egress=EgressLogView.of(job.id, store.egress_of(job.id)),
     )
 
 
