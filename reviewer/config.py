@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from reviewer.env_settings import EnvGroup, NoDecode
 
 PLACEHOLDER_KEYS = {"", "changeme", "change-me", "your-key-here", "sk-ant-...", "sk-ant-xxx"}
 ENV_FILE_VARIABLE = "REVIEWER_ENV_FILE"
@@ -33,12 +34,6 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
-def _group(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(
-        env_prefix=prefix, env_file=None, env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
-
-
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
@@ -47,10 +42,10 @@ def _empty_is_unset(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-class AnthropicSettings(BaseSettings):
+class AnthropicSettings(EnvGroup):
     """The Claude API: credentials, model, transport, prices."""
 
-    model_config = _group("REVIEWER_")
+    env_prefix = "REVIEWER_"
 
     api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("ANTHROPIC_API_KEY", "REVIEWER_ANTHROPIC_API_KEY")
@@ -79,10 +74,10 @@ class AnthropicSettings(BaseSettings):
         return value
 
 
-class OpenAISettings(BaseSettings):
+class OpenAISettings(EnvGroup):
     """An OpenAI-compatible chat completions endpoint (vLLM, llama.cpp server, Ollama, LM Studio, LiteLLM, ...)."""
 
-    model_config = _group("REVIEWER_OPENAI_")
+    env_prefix = "REVIEWER_OPENAI_"
 
     base_url: str | None = Field(
         default=None, description="e.g. http://127.0.0.1:11434/v1; /v1 is added to a bare host"
@@ -102,12 +97,12 @@ class OpenAISettings(BaseSettings):
         return _empty_is_unset(value)
 
 
-class BedrockSettings(BaseSettings):
+class BedrockSettings(EnvGroup):
     """Claude on Amazon Bedrock. AWS credentials are never read from here: the SDK takes them from the
     standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance roles) or a
     Bedrock API key in AWS_BEARER_TOKEN_BEDROCK."""
 
-    model_config = _group("REVIEWER_BEDROCK_")
+    env_prefix = "REVIEWER_BEDROCK_"
 
     region: str | None = Field(
         default=None,
@@ -125,11 +120,11 @@ class BedrockSettings(BaseSettings):
         return _empty_is_unset(value)
 
 
-class VertexSettings(BaseSettings):
+class VertexSettings(EnvGroup):
     """Claude on Google Vertex AI. Credentials come from Google's Application Default Credentials
     (`gcloud auth application-default login`, GOOGLE_APPLICATION_CREDENTIALS, a service account)."""
 
-    model_config = _group("REVIEWER_VERTEX_")
+    env_prefix = "REVIEWER_VERTEX_"
 
     project: str | None = Field(default=None, description="the Google Cloud project id")
     region: str | None = Field(default=None, description="e.g. us-east5, europe-west1 or global")
@@ -142,10 +137,10 @@ class VertexSettings(BaseSettings):
         return _empty_is_unset(value)
 
 
-class GradingSettings(BaseSettings):
+class GradingSettings(EnvGroup):
     """How a review is graded, whatever the backend."""
 
-    model_config = _group("REVIEWER_")
+    env_prefix = "REVIEWER_"
 
     backend: Literal["auto", "anthropic", "offline", "openai_compatible", "bedrock", "vertex"] = "auto"
     answer_attempts: int = Field(default=3, ge=1, le=6)
@@ -160,10 +155,10 @@ class GradingSettings(BaseSettings):
     )
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(EnvGroup):
     """Bounds on what a vendor's file may cost us to read."""
 
-    model_config = _group("REVIEWER_INGEST_")
+    env_prefix = "REVIEWER_INGEST_"
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_pages: int = 500
@@ -184,10 +179,10 @@ class IngestSettings(BaseSettings):
     ocr_timeout_seconds: float = Field(default=300.0, gt=0)
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(EnvGroup):
     """The HTTP API (`reviewer serve`)."""
 
-    model_config = _group("REVIEWER_API_")
+    env_prefix = "REVIEWER_API_"
 
     keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     public_base_url: str = Field(
@@ -278,10 +273,10 @@ def _named_keys(keys: list[SecretStr]) -> list[tuple[str, str]]:
     return named
 
 
-class JobSettings(BaseSettings):
+class JobSettings(EnvGroup):
     """The job queue: workers, leases, polling."""
 
-    model_config = _group("REVIEWER_JOB_")
+    env_prefix = "REVIEWER_JOB_"
 
     workers: int = Field(
         default=4, ge=1, le=256, validation_alias=_env("REVIEWER_JOB_WORKERS", "REVIEWER_API_WORKER_CONCURRENCY")
@@ -298,10 +293,10 @@ class JobSettings(BaseSettings):
     store_retry_seconds: float = Field(default=0.5, gt=0, le=60)
 
 
-class SlackSettings(BaseSettings):
+class SlackSettings(EnvGroup):
     """The Slack bot; enabled when both the token and the signing secret are set."""
 
-    model_config = _group("REVIEWER_SLACK_")
+    env_prefix = "REVIEWER_SLACK_"
 
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -318,10 +313,10 @@ class SlackSettings(BaseSettings):
         return self.bot_token is not None and self.signing_secret is not None
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(EnvGroup):
     """Where jobs, uploads and extra rubrics live, and how long reviews are kept."""
 
-    model_config = _group("REVIEWER_")
+    env_prefix = "REVIEWER_"
 
     data_dir: Path = Path("data")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
@@ -344,10 +339,10 @@ class StorageSettings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'reviewer.db').resolve()}"
 
 
-class EgressSettings(BaseSettings):
+class EgressSettings(EnvGroup):
     """What may leave the machine (issue 16): the model hosts requests may go to."""
 
-    model_config = _group("REVIEWER_")
+    env_prefix = "REVIEWER_"
 
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -364,7 +359,7 @@ class EgressSettings(BaseSettings):
         return value
 
 
-GROUPS: dict[str, type[BaseSettings]] = {
+GROUPS: dict[str, type[EnvGroup]] = {
     "storage": StorageSettings,
     "anthropic": AnthropicSettings,
     "openai": OpenAISettings,

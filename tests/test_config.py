@@ -65,7 +65,7 @@ def _env_names(group, field_name, field) -> set[str]:
     alias = field.validation_alias
     if isinstance(alias, AliasChoices):
         return {str(choice).upper() for choice in alias.choices}
-    return {(group.model_config["env_prefix"] + field_name).upper()}
+    return {(group.env_prefix + field_name).upper()}
 
 
 def test_every_setting_is_listed_in_env_example():

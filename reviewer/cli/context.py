@@ -41,7 +41,6 @@ class Context:
     @cached_property
     def settings(self) -> "Settings":
         from pydantic import ValidationError
-        from pydantic_settings import SettingsError
 
         from reviewer.config import Settings
         from reviewer.errors import BadInputError
@@ -51,8 +50,6 @@ class Context:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise BadInputError(f"invalid setting: {problems}", code="invalid_settings") from None
-        except SettingsError as exc:
-            raise BadInputError(f"invalid setting: {exc}", code="invalid_settings") from None
 
     def model_settings(self, args: argparse.Namespace, backend: str | None = None) -> "Settings":
         """The settings with the command's --model, if it gave one, applied to the backend it runs."""
