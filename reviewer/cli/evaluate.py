@@ -125,7 +125,8 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
                 f"warning: {labelled.name}: {len(report.gold_quotes_not_found)} gold quotes are not in "
                 f"their documents' text and count as no evidence; first: {report.gold_quotes_not_found[0]}"
             )
-        prediction_lines += [PredictionLine.of(p, labelled.name).model_dump_json() for p in predictions]
+        grader = " ".join(filter(None, (report.backend, report.model)))
+        prediction_lines += [PredictionLine.of(p, labelled.name, grader).model_dump_json() for p in predictions]
         if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
             below.append(f"{labelled.name}: accuracy {report.metrics.accuracy:.3f} < {args.min_accuracy}")
         if args.min_macro_f1 is not None and report.metrics.macro_f1 < args.min_macro_f1:

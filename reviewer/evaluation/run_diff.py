@@ -29,11 +29,15 @@ class PredictionLine(BaseModel):
     quotes: list[str] = Field(default_factory=list, description="In the backend's rank order.")
     verified: list[bool] = Field(default_factory=list)
     error: str | None = None
+    grader: str | None = Field(
+        default=None, description="The backend and model that graded it, e.g. 'openai_compatible llama-4'."
+    )
 
     @classmethod
-    def of(cls, prediction: Prediction, dataset: str) -> "PredictionLine":
+    def of(cls, prediction: Prediction, dataset: str, grader: str | None = None) -> "PredictionLine":
         return cls(
             dataset=dataset,
+            grader=grader,
             document_id=prediction.document_id,
             criterion_id=prediction.criterion_id,
             predicted_grade=prediction.predicted_grade,
@@ -100,9 +104,17 @@ def _change(outcomes: list[Outcome]) -> CriterionChange:
     )
 
 
+def graders_of(lines: Sequence[PredictionLine]) -> str | None:
+    """Who graded a run ('anthropic claude-sonnet-5-5'; several joined by ' + '); None for older files."""
+    names = sorted({line.grader for line in lines if line.grader})
+    return " + ".join(names) or None
+
+
 class RunDiff(BaseModel):
     baseline: str
     candidate: str
+    baseline_grader: str | None = Field(default=None, description="The backend and model of the baseline run.")
+    candidate_grader: str | None = Field(default=None, description="The backend and model of the candidate run.")
     labels: int = Field(description="Labels both runs graded; only these are compared.")
     documents: int
     only_in_baseline: int
@@ -154,6 +166,8 @@ def diff_runs(
     return RunDiff(
         baseline=names[0],
         candidate=names[1],
+        baseline_grader=graders_of(baseline),
+        candidate_grader=graders_of(candidate),
         labels=len(pairs),
         documents=len(by_document),
         only_in_baseline=len(baseline) - len(pairs),

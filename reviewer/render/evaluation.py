@@ -69,8 +69,8 @@ def render_eval_table(report: EvalReport) -> str:
 def render_diff_table(diff: RunDiff) -> str:
     i = diff.difference_interval
     lines = [
-        f"baseline  {diff.baseline}",
-        f"candidate {diff.candidate}",
+        f"baseline  {diff.baseline}" + (f"  ({diff.baseline_grader})" if diff.baseline_grader else ""),
+        f"candidate {diff.candidate}" + (f"  ({diff.candidate_grader})" if diff.candidate_grader else ""),
         f"{diff.labels} labels in common over {diff.documents} documents"
         + (f"; only in baseline {diff.only_in_baseline}" if diff.only_in_baseline else "")
         + (f"; only in candidate {diff.only_in_candidate}" if diff.only_in_candidate else ""),
