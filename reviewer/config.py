@@ -6,6 +6,7 @@ groups are how the code reaches them. A `.env` file is read only from a place th
 directory: a folder of vendor files could carry one (issue 13).
 """
 
+import hmac
 import json
 import os
 import re
@@ -277,6 +278,18 @@ class ApiSettings(EnvGroup):
 
     def is_lead(self, evaluator: str) -> bool:
         return evaluator in self.lead_evaluators
+
+    def evaluator_for_key(self, key: str) -> str | None:
+        """The evaluator a key names, or None when it is no configured key. Every key is compared, in
+        constant time, without stopping early (the API's bearer key and the web's sign-in both ask here)."""
+        found = None
+        for name, allowed in self.evaluators():
+            if hmac.compare_digest(key.encode(), allowed.get_secret_value().encode()):
+                found = name
+        return found
+
+
+LOCAL_EVALUATOR = "local"  # the one user of a --no-auth server without keys, in every shell
 
 
 _EVALUATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")

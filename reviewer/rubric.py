@@ -1,7 +1,9 @@
 """Rubrics are data: models, loading from YAML or TOML, and the location of the bundled rubrics."""
 
+import hashlib
 import logging
 import re
+import uuid
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 BUNDLED_RUBRICS_DIR = Path(__file__).parent / "rubrics"
 DEFAULT_RUBRIC = "default"
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".toml")
+UPLOADED_RUBRICS_DIR = "rubrics"  # under the data directory
+UPLOADED_PREFIX = "uploaded-"
+MAX_RUBRIC_BYTES = 512 * 1024
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -188,6 +193,13 @@ def load_rubric_file(path: Path) -> Rubric:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise RubricError(f"{path}: cannot read rubric (not UTF-8 text)") from None
+    return parse_rubric_text(text, path)
+
+
+def parse_rubric_text(text: str, path: Path) -> Rubric:
+    """A rubric file's text, read as its suffix says; errors name `path` (a file on disk, or an upload's name)."""
     if path.suffix == ".toml":
         import tomllib
 
@@ -236,14 +248,44 @@ class RubricCatalog:
     """Rubrics a service may use, by name: an optional directory of the team's own files first, then the
     bundled ones. Lookup is by name or rubric id, never by path, so requests cannot reach other files."""
 
-    def __init__(self, extra_dir: Path | None = None, *, more_dirs: tuple[Path, ...] = ()) -> None:
-        self.directories = [d for d in (*more_dirs, extra_dir, BUNDLED_RUBRICS_DIR) if d is not None]
+    def __init__(
+        self, extra_dir: Path | None = None, *, more_dirs: tuple[Path, ...] = (), uploads_dir: Path | None = None
+    ) -> None:
+        self.uploads_dir = uploads_dir
+        self.directories = [d for d in (*more_dirs, extra_dir, uploads_dir, BUNDLED_RUBRICS_DIR) if d is not None]
         self._parsed: dict[Path, tuple[int, Rubric]] = {}
 
     @classmethod
     def from_settings(cls, settings: "SettingsWithRubrics") -> "RubricCatalog":
-        """The catalog every command and route uses: the team's REVIEWER_RUBRICS_DIR, then the bundled ones."""
-        return cls(settings.storage.rubrics_dir)
+        """The catalog every command and route uses: the team's REVIEWER_RUBRICS_DIR, the rubric files
+        uploaded through the web app (kept in the data directory), then the bundled ones."""
+        storage = settings.storage
+        return cls(storage.rubrics_dir, uploads_dir=storage.data_dir / UPLOADED_RUBRICS_DIR)
+
+    def add_upload(self, data: bytes, file_name: str) -> str:
+        """Keep an uploaded rubric file and return its catalog name (`uploaded-<id>-<hash>`: the same file
+        uploaded twice is one entry). Checked as `reviewer rubrics --check` checks a file, with the same
+        errors, under the upload's own name; raises RubricError."""
+        path = Path(Path(file_name.replace("\\", "/")).name or "rubric.yaml")
+        if path.suffix not in RUBRIC_SUFFIXES:
+            raise RubricError(f"{path}: a rubric file ends in {', '.join(RUBRIC_SUFFIXES)}")
+        if len(data) > MAX_RUBRIC_BYTES:
+            raise RubricError(f"{path}: a rubric file is at most {MAX_RUBRIC_BYTES // 1024} KB")
+        if self.uploads_dir is None:
+            raise RubricError("this server keeps no uploaded rubrics", code="configuration")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RubricError(f"{path}: cannot read rubric (not UTF-8 text)") from None
+        rubric = parse_rubric_text(text, path)
+        name = f"{UPLOADED_PREFIX}{rubric.id[:40]}-{hashlib.sha256(data).hexdigest()[:8]}"
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        target = self.uploads_dir / f"{name}{path.suffix}"
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+            partial.write_bytes(data)
+            partial.replace(target)
+        return name
 
     def for_reference(self, ref: str | Path | None) -> tuple["RubricCatalog", str]:
         """(catalog, name) for what a person typed on the command line: a name or id in this catalog,
@@ -277,6 +319,13 @@ class RubricCatalog:
 
     def names(self) -> list[str]:
         return sorted(self._files())
+
+    def origin(self, name: str) -> str:
+        """Where a rubric of this catalog comes from: "bundled", "uploaded" (the web app's), or "team"."""
+        path = self._files().get(name)
+        if path is None or path.parent == BUNDLED_RUBRICS_DIR:
+            return "bundled"
+        return "uploaded" if self.uploads_dir is not None and path.parent == self.uploads_dir else "team"
 
     def _load_named(self, name: str, path: Path) -> Rubric:
         """A file's rubric; its error names the file, never the directory it is in (a server's layout)."""
@@ -319,7 +368,11 @@ class RubricCatalog:
         raise RubricError(f"unknown rubric '{name}' (available: {', '.join(sorted(files))})", code="unknown_rubric")
 
     def resolve(self, name: str) -> tuple[str, Rubric]:
-        """(file name, rubric) for a name or id."""
+        """(file name, rubric) for a name or id; a file's own name is kept, even when another file
+        carries the same rubric id (an uploaded edit of a bundled rubric)."""
+        files = self._files()
+        if _NAME.match(name) and name in files:
+            return name, self._load_named(name, files[name])
         rubric = self.load(name)
         for file_name, loaded in self.usable():
             if loaded.id == rubric.id:

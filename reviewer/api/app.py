@@ -43,6 +43,9 @@ class AppExtension(Protocol):
 
     async def stop(self) -> None: ...
 
+    # Optional: `body_limits() -> dict[tuple[str, str], int]`, the most bytes each of the extension's upload
+    # routes ((method, path)) may receive; the extension checks who is asking itself.
+
 
 def upload_rules(settings: Settings) -> dict[tuple[str, str], BodyRule]:
     """The upload routes: the key is checked before their body is read; one file, or a whole batch whose
@@ -135,9 +138,13 @@ def create_app(
     app.state.allow_anonymous = allow_anonymous
     install_error_handlers(app)
 
+    rules = upload_rules(settings)
+    for extension in extensions:  # an extension's own upload routes (the web app's New evaluation form)
+        limits = getattr(extension, "body_limits", dict)()
+        rules |= {route: BodyRule(max_bytes) for route, max_bytes in limits.items()}
     app.add_middleware(
         BodyLimits,
-        rules=upload_rules(settings),
+        rules=rules,
         default=BodyRule(settings.ingest.max_file_bytes + MULTIPART_OVERHEAD),
         timeout_seconds=settings.api.body_timeout_seconds,
         authenticate=lambda request: check_api_key(request, settings),

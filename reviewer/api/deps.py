@@ -1,6 +1,5 @@
 """Dependencies, declared once as Annotated aliases so route signatures read as plain types."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -8,7 +7,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel
 
 from reviewer.api.errors import ApiError
-from reviewer.config import Settings
+from reviewer.config import LOCAL_EVALUATOR, Settings
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
 from reviewer.queue.rounds import RoundService
@@ -66,28 +65,16 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-ANONYMOUS_EVALUATOR = "local"
-
-
-def evaluator_for_key(settings: Settings, key: str) -> str | None:
-    """The evaluator a key names, or None when it is no configured key."""
-    found = None
-    for name, allowed in settings.api.evaluators():  # every key compared, in constant time, without stopping early
-        if hmac.compare_digest(key.encode(), allowed.get_secret_value().encode()):
-            found = name
-    return found
-
-
 def check_api_key(request: Request, settings: Settings) -> str:
     """The one key check, called by the route dependency below and by the body-limit middleware (before
     any body is read). The evaluator making the request (the name of their key). Without keys, under
     --no-auth, everyone is the one local user, who leads their own evaluations. Raises ApiError(401)."""
     if not settings.api.keys and request.app.state.allow_anonymous:
-        return ANONYMOUS_EVALUATOR
+        return LOCAL_EVALUATOR
     key = presented_key(request)
     if not key:
         raise ApiError(401, "unauthorized", "an API key is required: send 'Authorization: Bearer <key>'")
-    evaluator = evaluator_for_key(settings, key)
+    evaluator = settings.api.evaluator_for_key(key)
     if evaluator is None:
         raise ApiError(401, "unauthorized", "the API key is not valid")
     return evaluator
@@ -114,7 +101,7 @@ class Evaluator(BaseModel):
 
 def current_evaluator(request: Request, settings: SettingsDep) -> Evaluator:
     name = require_api_key(request, settings)
-    return Evaluator(name=name, lead=name == ANONYMOUS_EVALUATOR or settings.api.is_lead(name))
+    return Evaluator(name=name, lead=name == LOCAL_EVALUATOR or settings.api.is_lead(name))
 
 
 EvaluatorDep = Annotated[Evaluator, Depends(current_evaluator)]

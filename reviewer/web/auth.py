@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from reviewer.config import Settings
+from reviewer.config import LOCAL_EVALUATOR, Settings
 from reviewer.web.session import CSRF_COOKIE, SESSION_COOKIE, Signer
-
-LOCAL_EVALUATOR = "local"  # the API's name for the --no-auth user, so both record the same evaluator
 
 
 @dataclass
@@ -32,15 +30,6 @@ def settings_of(request: Request) -> Settings:
 def is_open(request: Request) -> bool:
     """A --no-auth server without keys: everyone is the local user, who leads their own evaluations."""
     return not settings_of(request).api.keys and bool(getattr(request.app.state, "allow_anonymous", False))
-
-
-def evaluator_for_key(settings: Settings, key: str) -> str | None:
-    """The evaluator a key names (every key compared in constant time), or None."""
-    found = None
-    for name, allowed in settings.api.evaluators():
-        if hmac.compare_digest(key.encode(), allowed.get_secret_value().encode()):
-            found = name
-    return found
 
 
 def cookie_csrf(request: Request) -> tuple[str, str | None]:
