@@ -137,9 +137,10 @@ def test_an_invalid_rubric_file_gets_the_cli_error_and_a_valid_one_is_used_under
     assert expected.startswith("ours.yaml:4:1: not valid YAML") and expected.replace("'", "&#39;") in refused.text
     assert str(tmp_path) not in refused.text and len(kept_keys(refused.text)) == 1
 
-    edited = DEFAULT_RUBRIC.replace("Vendor", "Supplier")  # the bundled rubric's id, other words
+    edited = DEFAULT_RUBRIC.replace("title: Buyer's checklist", "title: Supplier checklist", 1)  # same id
     accepted = upload(client, [("coral_data.pdf", CORAL)], rubric_file=("edited.yaml", edited.encode()))
     assert accepted.status_code == 303
+    assert "Supplier checklist" in client.get(accepted.headers["location"]).text
     started = start(client, accepted.headers["location"])
     batch_id = started.headers["location"].rsplit("/", 1)[1]
     record = client.app.state.services.store.get_batch(batch_id)
@@ -236,6 +237,12 @@ def test_a_blind_panel_names_no_vendor_to_an_evaluator_on_the_home_page(client):
     home = client.get("/web/").text
     assert "(blind panel)" in home and "Coral" not in home and "Helix" not in home
     assert client.get("/web/?vendor=coral").text.count("data-batch=") == 0
+    comparison = client.get(f"/web/batches/{batch_id}").text
+    assert "Vendor A" in comparison and "/web/reviews/" not in comparison and "Coral" not in comparison
+    client.cookies.clear()
+    sign_in(client, "lead")  # the lead hands the reviews out: the same labels, with links to each review
+    led = client.get(f"/web/batches/{batch_id}").text
+    assert "Vendor A" in led and led.count('href="/web/reviews/') >= 2 and "Coral" not in led
 
 
 def test_the_root_opens_the_web_home(client):
