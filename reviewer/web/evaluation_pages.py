@@ -170,10 +170,10 @@ async def new_upload(request: Request) -> Response:
         errors.append("Choose at least one proposal (PDF or Word .docx).")
     if len(draft.files) > MAX_FILES:
         errors.append(f"At most {MAX_FILES} proposals per evaluation; {len(draft.files)} were given.")
-    if not errors:
-        try:
-            ReviewTarget.resolve(services.settings, services.catalog, services.runner, draft.rubric, draft.backend)
-        except ReviewerError as exc:
+    try:  # an unknown rubric, or a backend that is unknown or not configured, is told at once
+        ReviewTarget.resolve(services.settings, services.catalog, services.runner, draft.rubric, draft.backend)
+    except ReviewerError as exc:
+        if not any(e.startswith("Rubric file") for e in errors):
             errors.append(exc.message)
     await asyncio.to_thread(drafts.save, draft)
     if errors:

@@ -176,6 +176,9 @@ def start_an_evaluation(page, server: Server, shots: Path, names: tuple[str, ...
     page.get_by_role("link", name="New evaluation").first.click()
     page.wait_for_url("**/web/evaluations/new")
     check_and_shoot(page, shots, "new-evaluation")
+    page.get_by_role("button", name="Continue to the estimate").click()  # nothing chosen: told on the form
+    assert "Choose at least one proposal" in page.get_by_role("alert").inner_text()
+    check_and_shoot(page, shots, "new-evaluation-error")
     page.get_by_label("Proposals (PDF or Word .docx)").set_input_files([str(SAMPLES / n) for n in names])
     assert page.locator("[data-chosen] li").count() == len(names)  # the script lists what was chosen
     page.get_by_label("Grader (backend)").select_option("offline")
