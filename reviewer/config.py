@@ -163,6 +163,17 @@ class GradingSettings(EnvGroup):
     models_base_url: str = Field(
         default="https://huggingface.co", description="the Hugging Face Hub, or a mirror of it, for `reviewer models`"
     )
+    # Data safety (issue 16): what a model is sent (reviewer/masking.py).
+    blind: bool = Field(
+        default=False,
+        description="blind model input for every review: names, products, people, contact details and URLs "
+        "replaced by placeholders before a model sees the document (as --blind)",
+    )
+    redact_personal_data: bool = Field(
+        default=True,
+        description="emails, phone numbers, IBANs and national ids replaced by placeholders in what is sent to "
+        "any backend but the offline grader",
+    )
 
     @field_validator("models_dir", mode="before")
     @classmethod

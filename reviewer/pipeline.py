@@ -8,6 +8,7 @@ from reviewer.citations import QuoteLocator
 from reviewer.documents import Document
 from reviewer.grading.base import GradingBackend, RawFinding, RawGrading
 from reviewer.injection import find_injection_passages
+from reviewer.masking import MaskedDocument, MaskingPolicy, model_input
 from reviewer.notices import ReviewWarning
 from reviewer.passages import Passage, split_passages
 from reviewer.review import (
@@ -28,12 +29,26 @@ from reviewer.rubric import Criterion, Rubric
 INJECTION_NOTE = "quotes text that tries to instruct the reviewer; not accepted as evidence"
 
 
-async def review_document(document: Document, rubric: Rubric, backend: GradingBackend) -> Review:
-    raw = await backend.grade(document, rubric)
+async def review_document(
+    document: Document, rubric: Rubric, backend: GradingBackend, *, masking: MaskingPolicy | None = None
+) -> Review:
+    """`masking`: what to hide from the backend; by default personal data, for backends that send it out."""
+    sent = await asyncio.to_thread(masked_input, document, rubric, backend, masking)
+    raw = await backend.grade(sent.document if sent else document, rubric)
     # Verification is CPU work: off the event loop, so a server keeps answering while it runs.
     return await asyncio.to_thread(
-        assemble_review, document, rubric, raw, backend=backend.name, offline=backend.offline
+        assemble_review, document, rubric, raw, backend=backend.name, offline=backend.offline, masked=sent
     )
+
+
+def masked_input(
+    document: Document, rubric: Rubric, backend: GradingBackend, masking: MaskingPolicy | None = None
+) -> MaskedDocument | None:
+    """The document as the backend may see it (None: as it is). A rubric's `blind: true` makes it blind."""
+    policy = masking or MaskingPolicy()
+    if rubric.blind and not policy.blind:
+        policy = policy.model_copy(update={"blind": True})
+    return model_input(document, policy, offline=backend.offline)
 
 
 def _overlaps(citation: Citation, passages: list[Passage]) -> bool:
@@ -115,7 +130,19 @@ def _injection_warnings(injections: list[Passage]) -> list[ReviewWarning]:
     ]
 
 
-def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, backend: str, offline: bool) -> Review:
+def assemble_review(
+    document: Document,
+    rubric: Rubric,
+    raw: RawGrading,
+    *,
+    backend: str,
+    offline: bool,
+    masked: MaskedDocument | None = None,
+) -> Review:
+    """`masked`: what the backend was sent instead of `document`; its answer is mapped back to the original
+    words first, and then verified against the original pages like any other."""
+    if masked is not None:
+        raw = masked.restore_grading(raw)
     locator = QuoteLocator(document)
     passages = split_passages(document)
     detected = find_injection_passages(document, passages)
@@ -131,7 +158,12 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
             reason = failures.get(criterion.id, "the grading backend returned no finding for this criterion")
             findings.append(_error_finding(criterion, reason))
 
-    warnings = [*document.warnings, *raw.warnings, *_injection_warnings(injections)]
+    warnings = [
+        *document.warnings,
+        *raw.warnings,
+        *_injection_warnings(injections),
+        *(masked.warnings() if masked else []),
+    ]
     if offline:
         warnings.insert(
             0,
@@ -172,4 +204,5 @@ def assemble_review(document: Document, rubric: Rubric, raw: RawGrading, *, back
         error_count=errors,
         warnings=warnings,
         usage=raw.usage,
+        blind=bool(masked and masked.blind),
     )

@@ -172,6 +172,11 @@ class Review(BaseModel):
     model: str | None = None
     prompt_version: str | None = None
     vendor_name: str | None = None
+    blind: bool = Field(
+        default=False,
+        description="True when the grader was sent the document with names, products, people and contact details "
+        "replaced by placeholders (blind model input; see the blind_model_input warning).",
+    )
     findings: list[Finding]
     overall_score: float | None = Field(
         description="0-100: weighted mean of finding scores over the criteria that were graded."

@@ -105,6 +105,11 @@ class Rubric(BaseModel):
     )
     criteria: list[Criterion] = Field(min_length=1)
     offline: OfflineCalibration = Field(default_factory=OfflineCalibration)
+    blind: bool = Field(
+        default=False,
+        description="Grade with blind model input: vendor, product and people's names, emails, phone numbers and "
+        "URLs are replaced by placeholders before the document is sent to a model (as --blind does).",
+    )
 
     @field_validator("version", mode="before")
     @classmethod

@@ -64,6 +64,7 @@ class ReviewJob(BaseModel):
     rubric: RubricRef
     backend: str
     model: str | None
+    blind: bool = Field(default=False, description="Queued with blind model input (placeholders for names).")
     attempts: int
     error: ErrorDetail | None = None
     deduplicated: bool = Field(default=False, description="True when an existing review was returned.")
@@ -94,6 +95,7 @@ class ReviewJob(BaseModel):
             rubric=RubricRef(name=job.rubric_name, id=job.rubric_id, version=job.rubric_version),
             backend=job.backend,
             model=None if job.model == NO_MODEL else job.model,
+            blind=job.blind,
             attempts=job.attempts,
             error=ErrorDetail(code=job.error_code, message=api_message(job.error_code, job.error_message or ""))
             if job.error_code

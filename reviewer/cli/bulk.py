@@ -27,6 +27,11 @@ def add_parser(sub) -> None:
         default="flag",
         help="a proposal failing a mandatory RFP requirement: flagged in the ranking (default) or left out of it",
     )
+    bulk.add_argument(
+        "--blind",
+        action="store_true",
+        help="blind model input: names, products, people, emails, phones and URLs become placeholders in what is sent",
+    )
     bulk.add_argument("--batch-api", action="store_true", help="one Anthropic Message Batch (half price, slower)")
     bulk.add_argument(
         "--estimate",
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 progress=progress,
                 on_event=lambda line: note(f"failed: {line}"),
                 batch_api=args.batch_api,
+                blind=args.blind,
             )
         )
     finally:

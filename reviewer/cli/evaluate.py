@@ -43,6 +43,12 @@ def add_parsers(sub) -> None:
         action="store_true",
         help="print what a Claude run would cost (tokens, dollars) and send nothing; no key needed",
     )
+    evaluation.add_argument(
+        "--blind",
+        action="store_true",
+        help="blind model input (names, products, people, contact details and URLs as placeholders): "
+        "run with and without it to measure what it costs",
+    )
     evaluation.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
     eval_diff = sub.add_parser(
@@ -80,6 +86,7 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
     from reviewer.evaluation.datasets import load_contractnli, load_samples
     from reviewer.evaluation.run_diff import PredictionLine
     from reviewer.evaluation.runner import evaluate, evaluate_in_batch
+    from reviewer.masking import MaskingPolicy
     from reviewer.output import check_writable, emit, write_atomically
     from reviewer.render.evaluation import render_eval_table
 
@@ -105,6 +112,7 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
     if args.batch_api and args.backend is None:
         args.backend = "anthropic"
     backend = context.backend(args)
+    masking = MaskingPolicy.from_settings(context.settings.grading, blind=args.blind)
     reports, below = [], []
     prediction_lines: list[str] = []
     if args.batch_api and backend.name != "anthropic":
@@ -113,11 +121,16 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
         if args.batch_api:
             state_dir = context.settings.storage.data_dir / "batches"
             report, predictions = evaluate_in_batch(
-                labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress
+                labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress, masking=masking
             )
         else:
             report, predictions = evaluate(
-                labelled, backend, limit=args.limit, concurrency=args.concurrency, show_progress=not args.no_progress
+                labelled,
+                backend,
+                limit=args.limit,
+                concurrency=args.concurrency,
+                show_progress=not args.no_progress,
+                masking=masking,
             )
         reports.append(report)
         if report.gold_quotes_not_found:

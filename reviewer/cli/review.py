@@ -26,6 +26,12 @@ def add_parser(sub) -> None:
     )
     review.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     review.add_argument("--password", default=None, help="password of an encrypted PDF")
+    review.add_argument(
+        "--blind",
+        action="store_true",
+        help="blind model input: vendor, product and people's names, emails, phone numbers and URLs become "
+        "placeholders in what is sent to the model, and are restored in the report",
+    )
 
 
 FORMAT_OF_SUFFIX = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -88,6 +94,7 @@ def _run(args: argparse.Namespace, context: Context, extractor) -> int:
             password=args.password,
             extractor=extractor,
         )
+        from reviewer.masking import MaskingPolicy
         from reviewer.pipeline import review_document
         from reviewer.rubric import RubricCatalog
 
@@ -95,7 +102,8 @@ def _run(args: argparse.Namespace, context: Context, extractor) -> int:
         rubric = catalog.load(name)
         backend = context.backend(args)
         document = reading.result()
-    review = asyncio.run(review_document(document, rubric, backend))
+    masking = MaskingPolicy.from_settings(settings.grading, blind=args.blind)
+    review = asyncio.run(review_document(document, rubric, backend, masking=masking))
     emit(render(review, output_format(args.format, args.output), settings.api.public_base_url), args.output)
     if review.error_count:
         note(f"{review.error_count} criteria could not be graded; see their errors in the report")

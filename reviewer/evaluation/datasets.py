@@ -64,6 +64,9 @@ class LabelledDocument(BaseModel):
     document_id: str
     document: Document
     labels: list[GoldLabel]
+    vendor: str | None = Field(
+        default=None, description="The vendor's name, when the labels give it (blind runs mask it)."
+    )
 
 
 class LabelledSet(BaseModel):
@@ -146,7 +149,7 @@ class SamplesSet(LabelledSet):
                 labels.append(
                     GoldLabel(criterion_id=cid, grade=label.grade, evidence=evidence, quotes_not_found=not_found)
                 )
-            yield LabelledDocument(document_id=name, document=document, labels=labels)
+            yield LabelledDocument(document_id=name, document=document, labels=labels, vendor=entry.vendor)
 
 
 def _starts_like_a_pdf(path: Path) -> bool:

@@ -17,7 +17,8 @@ from reviewer.evaluation.datasets import LabelledDocument, LabelledSet
 from reviewer.evaluation.intervals import Intervals, bootstrap_intervals
 from reviewer.evaluation.metrics import Metrics, PredictedQuote, Prediction, compute_metrics
 from reviewer.grading.base import GradingBackend
-from reviewer.pipeline import assemble_review, review_document
+from reviewer.masking import MaskingPolicy
+from reviewer.pipeline import assemble_review, masked_input, review_document
 from reviewer.progress import Progress
 from reviewer.review import Review, Usage
 
@@ -40,6 +41,7 @@ class EvalReport(BaseModel):
     intervals: Intervals | None = Field(
         description="95% bootstrap intervals of accuracy and macro-F1, resampling whole documents."
     )
+    blind: bool = Field(default=False, description="Run with blind model input (reviewer eval --blind).")
     usage: Usage
     tokens_per_document: float
     cost_per_document_usd: float
@@ -77,6 +79,7 @@ async def _run(
     backend: GradingBackend,
     concurrency: int,
     progress: Progress,
+    masking: MaskingPolicy | None = None,
 ) -> tuple[list[Prediction], list[Review], list[str]]:
     limit = asyncio.Semaphore(concurrency)
     predictions: list[Prediction] = []
@@ -87,7 +90,8 @@ async def _run(
     async def one(item: LabelledDocument) -> None:
         nonlocal usage
         async with limit:
-            review = await review_document(item.document, labelled.rubric, backend)
+            policy = (masking or MaskingPolicy()).with_vendor(item.vendor)
+            review = await review_document(item.document, labelled.rubric, backend, masking=policy)
         predictions.extend(predictions_for(item, review))
         not_found.extend(_not_found(item))
         reviews.append(review.model_copy(update={"findings": [], "warnings": []}))
@@ -115,6 +119,7 @@ def _report(
     reviews: list[Review],
     not_found: list[str],
     started: float,
+    blind: bool = False,
 ) -> EvalReport:
     predictions.sort(key=lambda p: (p.document_id, p.criterion_id))
     usage = sum((r.usage for r in reviews), Usage())
@@ -133,6 +138,7 @@ def _report(
         run_at=datetime.now(UTC),
         documents=len(reviews),
         seconds=round(time.perf_counter() - started, 2),
+        blind=blind,
         metrics=compute_metrics(predictions, labelled.rubric.grades),
         intervals=bootstrap_intervals(predictions, labelled.rubric.grades),
         usage=usage,
@@ -153,14 +159,16 @@ def evaluate(
     limit: int | None = None,
     concurrency: int = 4,
     show_progress: bool = True,
+    masking: MaskingPolicy | None = None,
 ) -> tuple[EvalReport, list[Prediction]]:
     count = min(labelled.size, limit) if limit else labelled.size
     progress = Progress(count, f"eval {labelled.name}", enabled=show_progress)
     started = time.perf_counter()
     predictions, reviews, not_found = asyncio.run(
-        _run(islice(labelled.documents(), count), labelled, backend, concurrency, progress)
+        _run(islice(labelled.documents(), count), labelled, backend, concurrency, progress, masking)
     )
-    return _report(labelled, backend, predictions, reviews, not_found, started), predictions
+    blind = bool(masking and masking.blind) or labelled.rubric.blind
+    return _report(labelled, backend, predictions, reviews, not_found, started, blind), predictions
 
 
 def evaluate_in_batch(
@@ -170,6 +178,7 @@ def evaluate_in_batch(
     *,
     limit: int | None = None,
     show_progress: bool = True,
+    masking: MaskingPolicy | None = None,
 ) -> tuple[EvalReport, list[Prediction]]:
     """The same measurement through one Message Batch (half price, results within a day). The batch id
     is kept in state_dir under a key of the documents, rubric and model, so a run that is interrupted
@@ -182,12 +191,22 @@ def evaluate_in_batch(
     key = hashlib.sha256(
         json.dumps(
             [labelled.name, rubric.id, rubric.version, backend.model, [i.document.sha256 for i in items]]
+            + (["blind"] if masking and masking.blind else [])
         ).encode()
     ).hexdigest()[:16]
     state_file = state_dir / f"eval-{key}.json"
     progress = Progress(1, f"eval {labelled.name} (message batch)", enabled=show_progress)
 
-    prepared = [prepare(backend, item.document_id, item.document, rubric) for item in items]
+    sent = {
+        item.document_id: masked_input(
+            item.document, rubric, backend, (masking or MaskingPolicy()).with_vendor(item.vendor)
+        )
+        for item in items
+    }
+    prepared = [
+        prepare(backend, item.document_id, (s.document if (s := sent[item.document_id]) else item.document), rubric)
+        for item in items
+    ]
     gradings = asyncio.run(
         grade_in_batch(
             backend,
@@ -203,10 +222,18 @@ def evaluate_in_batch(
     reviews: list[Review] = []
     not_found: list[str] = []
     for item in items:
-        review = assemble_review(item.document, rubric, gradings[item.document_id], backend=backend.name, offline=False)
+        review = assemble_review(
+            item.document,
+            rubric,
+            gradings[item.document_id],
+            backend=backend.name,
+            offline=False,
+            masked=sent[item.document_id],
+        )
         predictions.extend(predictions_for(item, review))
         reviews.append(review.model_copy(update={"findings": [], "warnings": []}))
         not_found.extend(_not_found(item))
     progress.advance()
     state_file.unlink(missing_ok=True)
-    return _report(labelled, backend, predictions, reviews, sorted(not_found), started), predictions
+    blind = bool(masking and masking.blind) or rubric.blind
+    return _report(labelled, backend, predictions, reviews, sorted(not_found), started, blind), predictions

@@ -46,12 +46,13 @@ async def run_bulk(
     progress: Progress | None = None,
     on_event: Callable[[str], None] | None = None,
     batch_api: bool = False,
+    blind: bool = False,
 ) -> BulkResult:
     vendors = vendors or {}
     store = JobStore(make_engine(settings.storage.resolved_database_url))
     runner = JobRunner(store, FileStore(settings.storage.data_dir / "uploads"), settings, catalog, backend_factory)
     intake = Intake(runner)
-    target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name)
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name, blind=blind)
 
     job_of: dict[str, str] = {}  # source name -> job id
     failures: dict[str, str] = {}

@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from reviewer.config import Settings
 from reviewer.documents import check_document_bytes, safe_file_name
+from reviewer.errors import ConfigurationError
 from reviewer.grading.base import resolve_backend_name
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import Rubric, RubricCatalog
-from reviewer.store import NO_MODEL, JobRecord, NewJob
+from reviewer.store import NO_MODEL, JobRecord, NewJob, blind_model_fits
 
 
 class ReviewTarget(BaseModel):
@@ -25,18 +26,33 @@ class ReviewTarget(BaseModel):
     rubric: Rubric
     backend: str
     model: str
+    blind: bool = False
 
     @classmethod
     def resolve(
-        cls, settings: Settings, catalog: RubricCatalog, runner: JobRunner, rubric: str, backend: str | None
+        cls,
+        settings: Settings,
+        catalog: RubricCatalog,
+        runner: JobRunner,
+        rubric: str,
+        backend: str | None,
+        *,
+        blind: bool = False,
     ) -> "ReviewTarget":
         """Validated once per request or run: raises for an unknown rubric, or a backend that is
-        unknown or not configured (so a job that could never run is refused before it is queued)."""
+        unknown or not configured (so a job that could never run is refused before it is queued).
+        Blind when asked, when the server is (REVIEWER_BLIND) or when the rubric says `blind: true`."""
         rubric_name, loaded = catalog.resolve(rubric)
         backend_name = resolve_backend_name(backend, settings)
         grader = runner.backend_for(backend_name)
         model = NO_MODEL if grader.offline else runner.settings.model_for(backend_name) or NO_MODEL
-        return cls(rubric_name=rubric_name, rubric=loaded, backend=backend_name, model=model)
+        blind = blind or settings.grading.blind or loaded.blind
+        if blind and not blind_model_fits(model):
+            raise ConfigurationError(
+                f"the model id {model!r} is too long to queue a blind review (the job records both in 64 characters)",
+                code="model_id_too_long",
+            )
+        return cls(rubric_name=rubric_name, rubric=loaded, backend=backend_name, model=model, blind=blind)
 
 
 class Intake:
@@ -65,7 +81,13 @@ class Intake:
         sha256 = hashlib.sha256(data).hexdigest()
         if not force:
             existing = await asyncio.to_thread(
-                self.store.find_same, sha256, target.rubric.id, target.rubric.version, target.backend, target.model
+                self.store.find_same,
+                sha256,
+                target.rubric.id,
+                target.rubric.version,
+                target.backend,
+                target.model,
+                target.blind,
             )
             if existing is not None:
                 given = (vendor_name or "").strip()
@@ -82,6 +104,7 @@ class Intake:
             rubric_version=target.rubric.version,
             backend=target.backend,
             model=target.model,
+            blind=target.blind,
         )
         if password:  # before the job exists, so a worker that claims it at once finds the password
             self.runner.passwords.hold(sha256, password)
@@ -97,7 +120,9 @@ class Intake:
         if password and not created:
             self.runner.passwords.release(sha256)
         if created:
-            details = {"file_name": job.file_name, "rubric": job.rubric_name, "backend": job.backend}
+            details: dict[str, object] = {"file_name": job.file_name, "rubric": job.rubric_name, "backend": job.backend}
+            if job.blind:
+                details["blind"] = True
             await asyncio.to_thread(self.store.record_event, job.id, actor, "review_created", after=details)
             self.runner.notify()
         return job, not created  # another process may have queued the same file since the look above

@@ -30,7 +30,7 @@ class MessageBatchSupplier:
         digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
         state_file = self.settings.storage.data_dir / "batches" / f"{digest}.json"
         self.state_files.append(state_file)
-        requests = [prepare(backend, item.job.id, item.document, item.rubric) for item in jobs]
+        requests = [prepare(backend, item.job.id, item.model_document, item.rubric) for item in jobs]
 
         def report(p: BatchProgress) -> None:
             if self.progress:

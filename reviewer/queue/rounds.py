@@ -113,8 +113,9 @@ class RoundService:
         combined = combine_documents(original, answers)
         rubric = self.runner.catalog.load(job.rubric_name)
         backend = self.runner.backend_for(job.backend, job.model)
+        masking = self.runner.masking_for(job)  # as blind, and as redacted, as the review it continues
         with egress_scope(self.store, job.id, purpose="clarification_round"):
-            graded = await review_document(combined.document, rubric, backend)
+            graded = await review_document(combined.document, rubric, backend, masking=masking)
         review = attribute_citations(graded, combined)
         if job.vendor_name:
             review = review.model_copy(update={"vendor_name": job.vendor_name})

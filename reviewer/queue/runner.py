@@ -24,7 +24,8 @@ from reviewer.egress import egress_scope
 from reviewer.errors import ReviewerError
 from reviewer.extractor_pool import ExtractorPool
 from reviewer.grading.base import GradingBackend, RawGrading, create_backend
-from reviewer.pipeline import assemble_review
+from reviewer.masking import MaskedDocument, MaskingPolicy
+from reviewer.pipeline import assemble_review, masked_input
 from reviewer.queue.passwords import Passwords
 from reviewer.redact import redact, secrets_of
 from reviewer.review import Review
@@ -38,11 +39,17 @@ BackendFactory = Callable[[str, Settings], GradingBackend]
 
 @dataclass(frozen=True)
 class PreparedJob:
-    """A claimed job with what grading it needs: its document, read once, and its rubric."""
+    """A claimed job with what grading it needs: its document, read once, its rubric, and the document as its
+    backend may see it (masked: blind input, personal data redacted)."""
 
     job: JobRecord
     document: Document
     rubric: Rubric
+    sent: MaskedDocument | None = None
+
+    @property
+    def model_document(self) -> Document:
+        return self.sent.document if self.sent else self.document
 
 
 class RecordingFailed(Exception):
@@ -244,7 +251,14 @@ class JobRunner:
             document = await read_document_with(self.extractor, data, job.file_name, self.passwords.get(job.sha256))
         finally:
             self.passwords.release(job.sha256)  # read once: the password is not needed again
-        return PreparedJob(job=job, document=document, rubric=self.catalog.load(job.rubric_name))
+        rubric = self.catalog.load(job.rubric_name)
+        backend = self.backend_for(job.backend, job.model)
+        sent = await asyncio.to_thread(masked_input, document, rubric, backend, self.masking_for(job))
+        return PreparedJob(job=job, document=document, rubric=rubric, sent=sent)
+
+    def masking_for(self, job: JobRecord) -> MaskingPolicy:
+        """Blind when the job was queued blind or the server is (REVIEWER_BLIND); the job's vendor name is masked."""
+        return MaskingPolicy.from_settings(self.settings.grading, blind=job.blind, vendor_names=[job.vendor_name or ""])
 
     async def _fail(self, job: JobRecord, worker_id: str, code: str, message: str) -> bool:
         """Record the failure; never raises: a failure that cannot be recorded is logged, and the job's
@@ -265,7 +279,13 @@ class JobRunner:
         """Verify and score the answer (the pipeline's one path), apply the job's vendor name, store it."""
         job = prepared.job
         review = await asyncio.to_thread(
-            assemble_review, prepared.document, prepared.rubric, raw, backend=backend.name, offline=backend.offline
+            assemble_review,
+            prepared.document,
+            prepared.rubric,
+            raw,
+            backend=backend.name,
+            offline=backend.offline,
+            masked=prepared.sent,
         )
         if job.vendor_name:
             review = review.model_copy(update={"vendor_name": job.vendor_name})
@@ -311,7 +331,7 @@ class JobRunner:
             prepared = await self._prepare(job)
             backend = self.backend_for(job.backend, job.model)
             with egress_scope(self.store, job.id):
-                raw = await backend.grade(prepared.document, prepared.rubric)
+                raw = await backend.grade(prepared.model_document, prepared.rubric)
             review = await self._finish(prepared, worker_id, raw, backend)
         except RecordingFailed as exc:
             log.error("review %s: its result could not be recorded (%s); failing it", job.id, exc.reason)

@@ -8,7 +8,16 @@ from reviewer.store.db import Database, bounded, fit_text, make_engine, metadata
 from reviewer.store.egress import EgressLog
 from reviewer.store.files import FileStore
 from reviewer.store.job_store import JobStore
-from reviewer.store.jobs import FINISHED_STATUSES, NO_MODEL, JobQueue, JobRecord, JobStatus, NewJob, dedup_key
+from reviewer.store.jobs import (
+    FINISHED_STATUSES,
+    NO_MODEL,
+    JobQueue,
+    JobRecord,
+    JobStatus,
+    NewJob,
+    blind_model_fits,
+    dedup_key,
+)
 from reviewer.store.notifications import Notification, NotificationStatus, Outbox
 from reviewer.store.panel import AuditEvent, PanelStore
 from reviewer.store.retention import ExpiredReview, ExpiredRound
@@ -39,6 +48,7 @@ __all__ = [
     "RoundRecord",
     "RoundStatus",
     "RoundStore",
+    "blind_model_fits",
     "bounded",
     "dedup_key",
     "fit_text",

@@ -7,7 +7,7 @@ import time
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import (
     Column,
     Float,
@@ -31,6 +31,26 @@ from sqlalchemy.exc import IntegrityError
 from reviewer.store.db import Database, bounded, metadata
 
 NO_MODEL = "-"
+# A blind job (issue 16) is stored with this after its model: the model column is part of the identity, so a
+# blind review and a sighted one of the same file are two jobs, and a worker reads the flag with the job.
+# Until the reviews table has a column for a job's options, this is the one place that knows.
+BLIND_MARK = "+blind"
+
+
+def stored_model(model: str, blind: bool) -> str:
+    """The model column's value; callers check it fits (blind_model_fits) before queuing, as a cut one would lose
+    the mark."""
+    return model + BLIND_MARK if blind else model
+
+
+def blind_model_fits(model: str) -> bool:
+    return len(stored_model(model, True)) <= reviews.c.model.type.length
+
+
+def _model_and_blind(stored: str) -> tuple[str, bool]:
+    if stored.endswith(BLIND_MARK):
+        return stored[: -len(BLIND_MARK)], True
+    return stored, False
 
 
 class JobStatus(StrEnum):
@@ -95,9 +115,19 @@ class NewJob(BaseModel):
     rubric_version: str
     backend: str
     model: str
+    # Blind model input (reviewer/masking.py). Not a column of its own: left out of model_dump() (which callers
+    # use as a row) and folded into the model column by row().
+    blind: bool = Field(default=False, exclude=True)
 
     def dedup_key(self) -> str:
-        return dedup_key(self.sha256, self.rubric_id, self.rubric_version, self.backend, self.model)
+        return dedup_key(
+            self.sha256, self.rubric_id, self.rubric_version, self.backend, stored_model(self.model, self.blind)
+        )
+
+    def row(self) -> dict[str, object]:
+        values = self.model_dump()
+        values["model"] = stored_model(self.model, self.blind)
+        return values
 
 
 class JobRecord(NewJob):
@@ -118,7 +148,9 @@ class JobRecord(NewJob):
 
 
 def _record(row) -> JobRecord:
-    return JobRecord(**{k: v for k, v in row.items() if k != "dedup_key"})
+    values = {k: v for k, v in row.items() if k != "dedup_key"}
+    values["model"], values["blind"] = _model_and_blind(values["model"])
+    return JobRecord(**values)
 
 
 _RACE_RETRIES = 5  # a dedup claim lost to another process is looked at again this many times
@@ -147,7 +179,7 @@ class JobQueue:
             row = bounded(
                 reviews,
                 {
-                    **job.model_dump(),
+                    **job.row(),
                     "id": uuid.uuid4().hex,
                     "status": JobStatus.QUEUED.value,
                     "created_at": now,
@@ -176,10 +208,12 @@ class JobQueue:
             row = conn.execute(select(reviews).where(reviews.c.id == job_id)).mappings().first()
         return _record(row) if row else None
 
-    def find_same(self, sha256: str, rubric_id: str, rubric_version: str, backend: str, model: str) -> JobRecord | None:
-        """The live (queued, running or done) job for the same file under the same rubric version, backend and
-        model: the newest one, which holds the identity's dedup key."""
-        return self._holder(dedup_key(sha256, rubric_id, rubric_version, backend, model))
+    def find_same(
+        self, sha256: str, rubric_id: str, rubric_version: str, backend: str, model: str, blind: bool = False
+    ) -> JobRecord | None:
+        """The live (queued, running or done) job for the same file under the same rubric version, backend,
+        model and blindness: the newest one, which holds the identity's dedup key."""
+        return self._holder(dedup_key(sha256, rubric_id, rubric_version, backend, stored_model(model, blind)))
 
     def find_by_prefix(self, prefix: str, limit: int = 2) -> list[JobRecord]:
         """Jobs whose id starts with `prefix` (hex only), newest first: short ids people can type."""
@@ -326,7 +360,7 @@ class JobQueue:
         if job is None or (job.rubric_id, job.rubric_version) == rubric:
             return self._finish(job_id, worker_id, **values)
         # The job is now the review of another identity: it takes that identity's key unless a live job holds it.
-        new_key = dedup_key(job.sha256, *rubric, job.backend, job.model)
+        new_key = dedup_key(job.sha256, *rubric, job.backend, stored_model(job.model, job.blind))
         other = reviews.alias("other")
         free_key = case((~exists().where(other.c.dedup_key == new_key), new_key), else_=None)
         try:

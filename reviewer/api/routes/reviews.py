@@ -76,6 +76,13 @@ async def create_review(
     rubric: Annotated[str, Form(description="rubric name or id")] = "default",
     backend: Annotated[str | None, Form(description="anthropic | offline (default from settings)")] = None,
     vendor_name: Annotated[str | None, Form(max_length=200)] = None,
+    blind: Annotated[
+        bool,
+        Form(
+            description="blind model input: vendor, product and people's names, emails, phone numbers and URLs are "
+            "replaced by placeholders before the document is sent to a model, and restored in the report"
+        ),
+    ] = False,
     password: Annotated[
         SecretStr | None,
         Form(
@@ -88,7 +95,7 @@ async def create_review(
     timeout: Annotated[float | None, Query(ge=0, description="seconds to wait at most")] = None,
 ) -> JSONResponse:
     data = await read_upload(file, settings.ingest.max_file_bytes)
-    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend)
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend, blind=blind)
     job, deduplicated = await intake.enqueue(
         data,
         file.filename or "proposal.pdf",

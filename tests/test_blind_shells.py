@@ -1,0 +1,124 @@
+"""Blind model input through every way in: `reviewer review --blind`, `reviewer eval --blind`, the job store
+and the API's `blind` form field."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewer.cli import main
+from reviewer.config import AnthropicSettings, Settings
+from reviewer.errors import ConfigurationError
+from reviewer.grading.base import RawCitation, RawFinding, RawGrading, create_backend
+from reviewer.queue.intake import ReviewTarget
+from reviewer.review import Grade, Review
+from reviewer.rubric import RubricCatalog
+from reviewer.store import JobStore, make_engine
+from tests.store.support import new_job
+from tests.test_api import AUTH, make_client, upload, wait_for
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_review_blind_on_the_command_line_says_so_in_the_report(capsys):
+    code = main(["review", str(SAMPLES / "northwind_analytics.pdf"), "--backend", "offline", "--blind", "-o", "r.json"])
+    assert code == 0
+    review = Review.model_validate_json(Path("r.json").read_text())
+    assert review.blind
+    (warning,) = [w for w in review.warnings if w.code == "blind_model_input"]
+    assert "vendor 1" in warning.message
+    quotes = " ".join(c.quote for f in review.findings for c in f.citations)
+    assert "[VENDOR]" not in quotes and "[PRODUCT-" not in quotes  # the report is in the original words
+
+
+def test_eval_blind_is_measured_and_recorded(capsys):
+    code = main(
+        ["eval", "--samples", "--backend", "offline", "--no-progress", "--limit", "2", "--format", "json", "--blind"]
+    )
+    assert code == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["blind"] is True
+    assert report["metrics"]["citation_validity"] == 1.0  # every quote maps back to the original page text
+
+
+def test_a_blind_job_and_a_sighted_one_of_the_same_file_are_two_jobs(tmp_path):
+    store = JobStore(make_engine(f"sqlite:///{tmp_path / 'jobs.db'}"))
+    sighted, _ = store.create_or_get(new_job(1, model="claude-sonnet-5-5"))
+    blind, created = store.create_or_get(new_job(1, model="claude-sonnet-5-5", blind=True))
+    assert created and blind.id != sighted.id
+    again, created = store.create_or_get(new_job(1, model="claude-sonnet-5-5", blind=True))
+    assert not created and again.id == blind.id
+    stored = store.get(blind.id)
+    assert stored.blind and stored.model == "claude-sonnet-5-5"
+    assert not store.get(sighted.id).blind
+    assert store.find_same(f"{1:064x}", "r", "1", "offline", "claude-sonnet-5-5", True).id == blind.id
+
+
+class RecordingBackend:
+    name = "recording"
+    offline = False
+
+    def __init__(self) -> None:
+        self.sent = []
+
+    async def grade(self, document, rubric) -> RawGrading:
+        self.sent.append(document)
+        page = document.pages[0].text
+        quote = page[: page.index("\n")] if "\n" in page else page[:60]
+        findings = [
+            RawFinding(criterion_id=c.id, grade=Grade.MISSING, rationale="[VENDOR] does not say.")
+            for c in rubric.criteria
+        ]
+        findings[0] = RawFinding(
+            criterion_id=rubric.criteria[0].id,
+            grade=Grade.PARTIAL,
+            rationale="[VENDOR] says so.",
+            citations=[RawCitation(page=1, quote=quote)],
+        )
+        return RawGrading(findings=findings, vendor_name="[VENDOR]")
+
+
+def test_an_upload_with_blind_is_graded_blind_and_reported_in_the_original_words(tmp_path):
+    backend = RecordingBackend()
+
+    def factory(name, settings):
+        return backend if name == "recording" else create_backend(name, settings)
+
+    with make_client(tmp_path, factory=factory) as client:
+        queued = upload(client, name="coral.pdf", backend="recording", blind="true", vendor_name="Coral Data")
+        assert queued.status_code == 202, queued.text
+        assert queued.json()["blind"] is True
+        done = wait_for(client, queued.json()["id"])
+        sighted = upload(client, name="coral.pdf", backend="recording")
+        assert sighted.json()["id"] != done["id"]  # not deduplicated to the blind review
+        wait_for(client, sighted.json()["id"])
+        audit = client.get(f"/v1/reviews/{done['id']}/audit", headers=AUTH)
+
+    assert done["status"] == "done", done
+    review = done["review"]
+    assert review["blind"] is True
+    sent = "\n".join(p.text for p in backend.sent[0].pages).casefold()
+    assert "coral" not in sent and backend.sent[0].file_name == "proposal.pdf"
+    assert "coral" in "\n".join(p.text for p in backend.sent[1].pages).casefold()
+    assert review["vendor_name"] == "Coral Data"
+    assert review["findings"][0]["rationale"].casefold().startswith("coral data says so")
+    (citation,) = review["findings"][0]["citations"]
+    assert citation["verified"] and "[VENDOR]" not in citation["quote"]
+    created = next(e for e in audit.json()["items"] if e["action"] == "review_created")
+    assert created["after"]["blind"] is True
+
+
+def test_a_blind_review_is_refused_when_the_model_id_leaves_no_room_to_record_it():
+    settings = Settings(anthropic=AnthropicSettings(model="m" * 59))
+
+    class Runner:
+        def __init__(self) -> None:
+            self.settings = settings
+
+        def backend_for(self, name, model=None):
+            return RecordingBackend()
+
+    catalog = RubricCatalog.from_settings(settings)
+    assert ReviewTarget.resolve(settings, catalog, Runner(), "default", "anthropic").model == "m" * 59
+    with pytest.raises(ConfigurationError, match="too long to queue a blind review"):
+        ReviewTarget.resolve(settings, catalog, Runner(), "default", "anthropic", blind=True)
