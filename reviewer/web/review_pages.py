@@ -1,4 +1,6 @@
-"""/web/reviews/{id}: a review's page and the forms posted from it (an evaluator's assessment)."""
+"""/web/reviews/{id}: a review's page and the forms posted from it (an evaluator's assessment, the lead's
+consensus), each page of its proposal with the cited quotes marked (and the page as a picture), and the
+review's audit trail."""
 
 import asyncio
 from urllib.parse import quote
@@ -8,32 +10,46 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from reviewer.errors import BadInputError, ReviewerError
-from reviewer.queue.panel import AssessmentInput
-from reviewer.web import views
+from reviewer.queue.panel import AssessmentInput, ConsensusInput, NotAllowed
+from reviewer.queue.proposal import ProposalPages
+from reviewer.web import review_views
 from reviewer.web.auth import Viewer, current_viewer
 from reviewer.web.pages import STATUS_OF_CODE, checked_post, error_page, page, panel_of, sign_in_page
 
 router = APIRouter()
+IMAGE_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+
+
+def _proposal_pages(request: Request) -> ProposalPages:
+    state = request.app.state
+    if getattr(state, "web_proposal_pages", None) is None:
+        state.web_proposal_pages = ProposalPages(state.services.files, state.services.settings)
+    return state.web_proposal_pages
+
+
+def _not_found(request: Request, viewer: Viewer, review_id: str) -> HTMLResponse:
+    return error_page(request, viewer, 404, f"There is no review with the id {review_id}.")
 
 
 async def _review_response(
     request: Request, viewer: Viewer, review_id: str, status: int = 200, **form_state
 ) -> HTMLResponse:
     services = request.app.state.services
-    data = await asyncio.to_thread(
-        views.review_page, services.store, services.panel, services.catalog, review_id, viewer.name, viewer.lead
-    )
+    data = await asyncio.to_thread(review_views.review_page, services, review_id, viewer.name, viewer.lead)
     if data is None:
-        return error_page(request, viewer, 404, f"There is no review with the id {review_id}.")
+        return _not_found(request, viewer, review_id)
     return page(
         request,
         viewer,
         "review.html",
         status,
         data=data,
+        quote_id=review_views.quote_id,
+        on_the_proposal=review_views.on_the_proposal,
         errors=form_state.get("errors", {}),
         values=form_state.get("values", {}),
         saved=request.query_params.get("saved"),
+        agreed=request.query_params.get("agreed"),
     )
 
 
@@ -43,6 +59,15 @@ async def review(request: Request, review_id: str) -> Response:
     if viewer is None:
         return sign_in_page(request)
     return await _review_response(request, viewer, review_id)
+
+
+def _invalid(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors())
+
+
+def _saved(review_id: str, flag: str, criterion: str) -> RedirectResponse:
+    anchor = quote(f"c-{criterion}")
+    return RedirectResponse(f"/web/reviews/{review_id}?{flag}={quote(criterion)}#{anchor}", status_code=303)
 
 
 @router.post("/reviews/{review_id}/assessments")
@@ -61,16 +86,95 @@ async def assess(request: Request, review_id: str) -> Response:
             note=values["note"] or None,
         )
         await panel_of(request).assess(review_id, viewer.name, given)
-    except ValidationError as exc:
-        message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors())
+    except (ValidationError, BadInputError) as exc:
+        message = _invalid(exc) if isinstance(exc, ValidationError) else exc.message
         return await _review_response(
             request, viewer, review_id, 422, errors={criterion: message}, values={criterion: values}
         )
-    except BadInputError as exc:
-        return await _review_response(
-            request, viewer, review_id, 422, errors={criterion: exc.message}, values={criterion: values}
-        )
     except ReviewerError as exc:
         return error_page(request, viewer, STATUS_OF_CODE.get(exc.code, 422), exc.message)
-    anchor = quote(f"c-{criterion}")
-    return RedirectResponse(f"/web/reviews/{review_id}?saved={quote(criterion)}#{anchor}", status_code=303)
+    return _saved(review_id, "saved", criterion)
+
+
+@router.post("/reviews/{review_id}/consensus")
+async def consensus(request: Request, review_id: str) -> Response:
+    """The lead's consensus, through the same PanelService as PUT /v1/reviews/{id}/consensus/{criterion}."""
+    viewer, form, refused = await checked_post(request)
+    if refused is not None:
+        return refused
+    assert viewer is not None
+    criterion = str(form.get("criterion_id", ""))
+    values = {k: str(form.get(k, "")) for k in ("grade", "reason")}
+    key = f"consensus:{criterion}"
+    try:
+        given = ConsensusInput(grade=values["grade"], reason=values["reason"])
+        await panel_of(request).set_consensus(review_id, criterion, viewer.name, viewer.lead, given)
+    except NotAllowed as exc:
+        return error_page(request, viewer, 403, exc.message)
+    except (ValidationError, BadInputError) as exc:
+        message = _invalid(exc) if isinstance(exc, ValidationError) else exc.message
+        return await _review_response(request, viewer, review_id, 422, errors={key: message}, values={key: values})
+    except ReviewerError as exc:
+        return error_page(request, viewer, STATUS_OF_CODE.get(exc.code, 422), exc.message)
+    return _saved(review_id, "agreed", criterion)
+
+
+def _page_number(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 6 else None
+
+
+@router.get("/reviews/{review_id}/pages/{number}")
+async def proposal_page(request: Request, review_id: str, number: str) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return sign_in_page(request)
+    services = request.app.state.services
+    if (found := _page_number(number)) is None:
+        return error_page(request, viewer, 404, "A page number is a whole number from 1.")
+    try:
+        data = await asyncio.to_thread(
+            review_views.proposal_page,
+            services,
+            _proposal_pages(request),
+            review_id,
+            found,
+            viewer.name,
+            viewer.lead,
+        )
+    except review_views.NoSuchPage:
+        return error_page(request, viewer, 404, f"The review's proposal has no page {number}.")
+    if data is None:
+        return _not_found(request, viewer, review_id)
+    return page(request, viewer, "proposal_page.html", data=data)
+
+
+@router.get("/reviews/{review_id}/pages/{number}/image.png")
+async def page_image(request: Request, review_id: str, number: str) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return sign_in_page(request)
+    services = request.app.state.services
+    job = await asyncio.to_thread(services.store.get, review_id)
+    if job is None:
+        return _not_found(request, viewer, review_id)
+    found = _page_number(number)
+    pages = review_views.page_count(job)
+    png = None
+    if found is not None and 1 <= found <= pages:
+        png = await asyncio.to_thread(_proposal_pages(request).image, job, found)
+    if png is None:
+        return error_page(request, viewer, 404, f"Page {number} of the proposal has no picture (read its text).")
+    return Response(png, media_type="image/png", headers=IMAGE_HEADERS)
+
+
+@router.get("/reviews/{review_id}/audit")
+async def audit(request: Request, review_id: str) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return sign_in_page(request)
+    services = request.app.state.services
+    number = _page_number(request.query_params.get("page", "1")) or 1
+    data = await asyncio.to_thread(review_views.audit_page, services, review_id, number, viewer.name, viewer.lead)
+    if data is None:
+        return _not_found(request, viewer, review_id)
+    return page(request, viewer, "audit.html", data=data)

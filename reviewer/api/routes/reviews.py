@@ -21,11 +21,11 @@ from reviewer.api.deps import (
 from reviewer.api.errors import ApiError, api_message, error_body, status_for_code
 from reviewer.api.schemas import UPLOAD_ERRORS, ReviewJob, ReviewPage, error_responses
 from reviewer.api.uploads import read_upload
+from reviewer.queue.blind import blinded, review_as_seen_by
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
 from reviewer.render.markdown import render_markdown
-from reviewer.review import Review
 from reviewer.store import FINISHED_STATUSES, JobRecord, JobStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
@@ -125,7 +125,7 @@ async def list_reviews(
 ) -> ReviewPage:
     jobs, total = await asyncio.to_thread(store.list_jobs, status, limit, offset)
     if not evaluator.lead:  # the listing must not undo a blind panel's labels
-        jobs = [_blinded(j)[0] if await asyncio.to_thread(store.in_blind_batch, j.id) else j for j in jobs]
+        jobs = [blinded(j)[0] if await asyncio.to_thread(store.in_blind_batch, j.id) else j for j in jobs]
     return ReviewPage(
         items=[ReviewJob.from_record(j, with_review=False) for j in jobs], total=total, limit=limit, offset=offset
     )
@@ -146,22 +146,8 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
 )
 async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
     job = await _job_or_404(store, review_id)
-    blind = await asyncio.to_thread(store.in_blind_batch, job.id)
-    review = await asyncio.to_thread(panel.final, job, viewer=evaluator.name, lead=evaluator.lead, blind=blind)
-    if blind and not evaluator.lead:
-        job, review = _blinded(job, review)
-    return ReviewJob.from_record(job, review=review)
-
-
-def _blinded(job: JobRecord, review: Review | None = None) -> tuple[JobRecord, Review | None]:
-    """What a blind panel's evaluator sees: a label instead of the vendor, the file name and the file's hash."""
-    label = f"Vendor {job.id[:6]}"
-    hidden = {"vendor_name": label, "file_name": f"{label}.pdf", "sha256": "hidden"}
-    job = job.model_copy(update=hidden)
-    if review is not None:
-        document = review.document.model_copy(update={"file_name": hidden["file_name"], "sha256": "hidden"})
-        review = review.model_copy(update={"vendor_name": label, "document": document})
-    return job, review
+    seen = await asyncio.to_thread(review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead)
+    return ReviewJob.from_record(seen.job, review=seen.review)
 
 
 @router.get(

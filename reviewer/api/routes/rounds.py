@@ -11,6 +11,7 @@ from reviewer.api.deps import EvaluatorDep, RoundsDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
+from reviewer.queue.blind import blinded_rounds
 from reviewer.queue.rounds import RoundView
 from reviewer.store import RoundStatus
 
@@ -47,40 +48,6 @@ async def open_round(
     return RoundOpened(review_id=review_id, number=opened.number, status=opened.status, file_name=opened.file_name)
 
 
-def _label(number: int, review_id: str) -> str:
-    label = f"Vendor {review_id[:6]}"
-    return f"{label}.pdf" if number == 1 else f"{label} answer {number}.pdf"
-
-
-def _labelled(views: list[RoundView], review_id: str) -> list[RoundView]:
-    """Rounds as a blind panel's evaluator sees them: every file and the vendor named by a label."""
-    names = {v.file_name: _label(v.number, review_id) for v in views}
-    parts = list(names.values())
-
-    def relabel(citation):
-        if citation.document is None:
-            return citation
-        return citation.model_copy(update={"document": names.get(citation.document, "answer")})
-
-    labelled = []
-    for view in views:
-        changes = [c.model_copy(update={"closed_by": [relabel(q) for q in c.closed_by]}) for c in view.changes]
-        review = view.review
-        if review is not None:
-            findings = [f.model_copy(update={"citations": [relabel(c) for c in f.citations]}) for f in review.findings]
-            review = review.model_copy(
-                update={
-                    "vendor_name": f"Vendor {review_id[:6]}",
-                    "findings": findings,
-                    "document": review.document.model_copy(update={"file_name": " + ".join(parts[: view.number])}),
-                }
-            )
-        labelled.append(
-            view.model_copy(update={"file_name": names[view.file_name], "changes": changes, "review": review})
-        )
-    return labelled
-
-
 async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool) -> list[RoundView]:
     blind = await asyncio.to_thread(store.in_blind_batch, review_id)
     views = await asyncio.to_thread(
@@ -92,7 +59,7 @@ async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool
         blind=blind,
     )
     if blind and not evaluator.lead:
-        views = _labelled(views, review_id)
+        views = blinded_rounds(views, review_id)
     return views
 
 

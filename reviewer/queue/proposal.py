@@ -1,0 +1,77 @@
+"""A reviewed proposal's pages for people to read: each page's text as the grader read it (the stored file
+extracted again, so citation offsets index into it) and, for a PDF, the page as a picture. Both are cached
+in memory, bounded, per content hash; nothing is written to disk beside the stored upload."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from reviewer.config import Settings
+from reviewer.documents import HEADER_SEARCH_BYTES, PDF_MAGIC, Document, read_document
+from reviewer.errors import ReviewerError
+from reviewer.page_image import RenderOptions, render_isolated
+from reviewer.store import FileStore, JobRecord
+
+K = TypeVar("K")
+V = TypeVar("V")
+DOCUMENTS_CACHED = 8
+IMAGES_CACHED = 64
+
+
+class _Lru(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self._size, self._items, self._lock = size, OrderedDict[K, V](), threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()  # outside the lock: another page may be read meanwhile
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+class ProposalPages:
+    def __init__(self, files: FileStore, settings: Settings, render: Callable = render_isolated) -> None:
+        self.files, self.settings, self._render = files, settings, render
+        self._documents: _Lru[str, Document | str] = _Lru(DOCUMENTS_CACHED)
+        self._images: _Lru[tuple[str, int], bytes | None] = _Lru(IMAGES_CACHED)
+
+    def _stored(self, job: JobRecord) -> bytes | None:
+        try:
+            return self.files.get(job.sha256)
+        except (OSError, ValueError):
+            return None
+
+    def _read(self, job: JobRecord) -> Document | str:
+        data = self._stored(job)
+        if data is None:
+            return "the proposal's file is no longer stored"
+        try:
+            return read_document(data, job.file_name, limits=self.settings.ingest)
+        except ReviewerError as exc:  # e.g. a password-protected PDF: its password was never kept
+            return f"the proposal could not be read again ({exc.message})"
+
+    def document(self, job: JobRecord) -> Document | str:
+        """The proposal as the grader read it, or why it cannot be shown (a sentence)."""
+        if not self.files.path(job.sha256).exists():
+            return "the proposal's file is no longer stored"
+        return self._documents.get(job.sha256, lambda: self._read(job))
+
+    def image(self, job: JobRecord, number: int) -> bytes | None:
+        """Page `number` of a PDF proposal as PNG bytes; None for a Word file or a page that does not render."""
+        if not self.files.path(job.sha256).exists():
+            return None
+
+        def make() -> bytes | None:
+            data = self._stored(job)
+            if data is None or PDF_MAGIC not in data[:HEADER_SEARCH_BYTES]:
+                return None
+            return self._render(data, RenderOptions(page=number))
+
+        return self._images.get((job.sha256, number), make)
