@@ -33,6 +33,13 @@ class Panel(BaseModel):
     assessments: list[Assessment] = Field(default_factory=list)
     consensus: list[Consensus] = Field(default_factory=list)
 
+    def for_round(self, number: int) -> "Panel":
+        """What people recorded on one round: each round is assessed on its own grades, earlier rounds stay."""
+        return Panel(
+            assessments=[a for a in self.assessments if a.round == number],
+            consensus=[c for c in self.consensus if c.round == number],
+        )
+
     def current_assessments(self, criterion_id: str) -> list[Assessment]:
         """Each evaluator's latest assessment of the criterion (an evaluator may change their mind)."""
         latest: dict[str, Assessment] = {}
@@ -50,9 +57,11 @@ class Panel(BaseModel):
         only once this evaluator has submitted their own for it; the lead sees everything."""
         if not blind or lead:
             return self
-        submitted = {a.criterion_id for a in self.assessments if a.evaluator == evaluator}
+        submitted = {(a.round, a.criterion_id) for a in self.assessments if a.evaluator == evaluator}
         return Panel(
-            assessments=[a for a in self.assessments if a.evaluator == evaluator or a.criterion_id in submitted],
+            assessments=[
+                a for a in self.assessments if a.evaluator == evaluator or (a.round, a.criterion_id) in submitted
+            ],
             consensus=self.consensus,
         )
 
@@ -124,7 +133,9 @@ def final_finding(finding: Finding, panel: Panel) -> Finding:
 
 
 def final_review(review: Review, panel: Panel) -> Review:
-    """The review as the panel decided it: final grades, scores recomputed from them by the scoring code."""
+    """The review as the panel decided it: final grades, scores recomputed from them by the scoring code.
+    Only what people recorded on the review's own round counts (a round's grades are its grader's)."""
+    panel = panel.for_round(review.round)
     findings = [final_finding(f, panel) for f in review.findings]
     score = overall_score(findings)
     red_flags = sum(1 for f in findings if f.grade is Grade.RED_FLAG)

@@ -57,6 +57,9 @@ class VendorRow(BaseModel):
         default_factory=dict, description="criterion id -> source of the final grade (a panel's evaluation only)"
     )
     offline: bool = False
+    round: int | None = Field(
+        default=None, description="the clarification round these grades are from (the latest done one)"
+    )
     failed_mandatory: list[str] = Field(
         default_factory=list, description="mandatory requirements this proposal does not meet (missing or red flag)"
     )
@@ -67,6 +70,15 @@ class Evidence(BaseModel):
     page: int
     quote: str
     verified: bool
+    document: str | None = Field(default=None, description="in a clarification round: the file the quote is in")
+    document_page: int | None = Field(default=None, description="the quote's page in that file")
+
+    @property
+    def where(self) -> str:
+        """'p. 3', or 'answer.pdf p. 2' for a quote of a clarification round's file."""
+        if self.document:
+            return f"{self.document} p. {self.document_page or self.page}"
+        return f"p. {self.page}"
 
 
 class FindingRow(BaseModel):
@@ -147,6 +159,7 @@ def _row(key: str, entry: Entry) -> VendorRow:
     if review is None:
         return VendorRow(**base, status="failed", error=entry.error or "no review")
     grades = {f.criterion_id: f.grade for f in review.findings}
+    base["round"] = review.round
     base["panel"] = {f.criterion_id: _panel_cell(f) for f in review.findings} if review.assessed else {}
     if review.overall_score is None:
         return VendorRow(**base, status="failed", error=_unscored_reason(review), grades=grades, offline=review.offline)
@@ -180,7 +193,16 @@ def _finding_rows(key: str, vendor: str, review: Review) -> list[FindingRow]:
                 criterion_id=f.criterion_id,
                 criterion=f.title,
                 grade=f.grade,
-                evidence=[Evidence(page=c.page, quote=c.quote, verified=c.verified) for c in cited],
+                evidence=[
+                    Evidence(
+                        page=c.page,
+                        quote=c.quote,
+                        verified=c.verified,
+                        document=c.document,
+                        document_page=c.document_page,
+                    )
+                    for c in cited
+                ],
                 rationale=f.error or f.rationale,
                 question=f.clarification_question,
                 flags=[flag.value for flag in f.flags],
@@ -289,13 +311,20 @@ def redact(text: str | None, names: list[str], label: str) -> str | None:
     return text
 
 
-def _blind_review(review: Review, names: list[str], label: str) -> Review:
+def _blind_citation(citation, names: list[str], label: str, proposal: str):
+    update = {"quote": redact(citation.quote, names, label)}
+    if citation.document is not None:  # a later round's quote names its file: the proposal or an answer
+        update["document"] = f"{label}.pdf" if citation.document == proposal else f"{label} answer.pdf"
+    return citation.model_copy(update=update)
+
+
+def _blind_review(review: Review, names: list[str], label: str, proposal: str = "") -> Review:
     findings = [
         f.model_copy(
             update={
                 "rationale": redact(f.rationale, names, label),
                 "clarification_question": redact(f.clarification_question, names, label),
-                "citations": [c.model_copy(update={"quote": redact(c.quote, names, label)}) for c in f.citations],
+                "citations": [_blind_citation(c, names, label, proposal) for c in f.citations],
             }
         )
         for f in review.findings
@@ -321,7 +350,7 @@ def anonymize(entries: list[Entry]) -> tuple[list[Entry], dict[str, str]]:
         names = name_variants(entry.vendor)
         if entry.review and entry.review.vendor_name:
             names = sorted({*names, *name_variants(entry.review.vendor_name)}, key=len, reverse=True)
-        review = _blind_review(entry.review, names, label) if entry.review else None
+        review = _blind_review(entry.review, names, label, entry.file_name) if entry.review else None
         blinded.append(
             entry.model_copy(
                 update={

@@ -78,6 +78,7 @@ class Assessment(BaseModel):
     review_id: str
     criterion_id: str
     evaluator: str
+    round: int = Field(default=1, ge=1, description="The clarification round assessed (1: the proposal alone).")
     grade: Grade
     reason: str | None = Field(default=None, description="Required when the grade differs from the grader's.")
     note: str | None = None
@@ -95,6 +96,7 @@ class Consensus(BaseModel):
 
     review_id: str
     criterion_id: str
+    round: int = Field(default=1, ge=1, description="The clarification round decided.")
     grade: Grade
     reason: str
     lead: str
@@ -176,6 +178,11 @@ class Review(BaseModel):
         default=False,
         description="True when the grader was sent the document with names, products, people and contact details "
         "replaced by placeholders (blind model input; see the blind_model_input warning).",
+    )
+    round: int = Field(
+        default=1,
+        ge=1,
+        description="The clarification round graded: 1 is the proposal alone, 2 and later add the vendor's answers.",
     )
     findings: list[Finding]
     overall_score: float | None = Field(

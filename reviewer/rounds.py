@@ -10,7 +10,7 @@ import hashlib
 from pydantic import BaseModel, Field
 
 from reviewer.documents import Document
-from reviewer.review import Citation, Grade, Review
+from reviewer.review import Citation, Grade, Review, Verdict
 
 
 class PageSource(BaseModel):
@@ -61,7 +61,8 @@ def combine_documents(original: Document, answers: list[Document]) -> CombinedDo
     return CombinedDocument(document=combined, sources=sources)
 
 
-def _attributed(citation: Citation, combined: CombinedDocument) -> Citation:
+def attribute_citation(citation: Citation, combined: CombinedDocument) -> Citation:
+    """The citation named by the file it is in and that file's own page."""
     source = combined.source_of(citation.page)
     if source is None:
         return citation
@@ -71,7 +72,8 @@ def _attributed(citation: Citation, combined: CombinedDocument) -> Citation:
 def attribute_citations(review: Review, combined: CombinedDocument) -> Review:
     """Each citation of a review of `combined` named by its file and that file's own page."""
     findings = [
-        f.model_copy(update={"citations": [_attributed(c, combined) for c in f.citations]}) for f in review.findings
+        f.model_copy(update={"citations": [attribute_citation(c, combined) for c in f.citations]})
+        for f in review.findings
     ]
     return review.model_copy(update={"findings": findings})
 
@@ -121,3 +123,17 @@ def round_changes(previous: Review, current: Review, *, answer_document: str) ->
             )
         )
     return changes
+
+
+class RoundSummary(BaseModel):
+    """One round as reports show it: its score and verdict, and per criterion what changed since the last
+    done round before it (`compared_with`). Round 1 is the proposal alone and has no changes."""
+
+    number: int
+    file_name: str
+    status: str
+    overall_score: float | None = None
+    verdict: Verdict | None = None
+    compared_with: int | None = Field(default=None, description="The earlier round the changes are measured from.")
+    score_change: float | None = Field(default=None, description="Overall score change since `compared_with`.")
+    changes: list[CriterionChange] = Field(default_factory=list)

@@ -178,8 +178,11 @@ def test_an_answer_opens_round_2_which_is_graded_with_both_documents_and_keeps_r
     assert (cited["document"], cited["document_page"], cited["verified"]) == ("answer.pdf", 2, True)
     assert one["review"]["document"]["pages"] == 4
 
-    # round 1 is untouched: same review, same grades, its citations name no document
-    assert client.get(f"/v1/reviews/{rid}", headers=auth("ana")).json()["review"] == round_1
+    # the review now shows round 2; round 1 is untouched: same review, same grades, no document named
+    latest = client.get(f"/v1/reviews/{rid}", headers=auth("ana")).json()
+    assert (latest["round"], latest["review"]["round"]) == (2, 2)
+    assert latest["review"]["overall_score"] == done["overall_score"]
+    assert client.get(f"/v1/reviews/{rid}/rounds/1", headers=auth("ana")).json()["review"] == round_1
     assert all(c["document"] is None for f in round_1["findings"] for c in f["citations"])
     events = client.get(f"/v1/reviews/{rid}/audit", headers=auth("ana")).json()["items"]
     assert [e["action"] for e in events][-2:] == ["round_opened", "round_finished"]

@@ -48,6 +48,7 @@ class ReviewLinks(BaseModel):
     self: str
     report_markdown: str
     report_html: str
+    rounds: str
 
 
 class ReviewJob(BaseModel):
@@ -69,6 +70,10 @@ class ReviewJob(BaseModel):
     error: ErrorDetail | None = None
     deduplicated: bool = Field(default=False, description="True when an existing review was returned.")
     links: ReviewLinks
+    round: int | None = Field(
+        default=None,
+        description="The clarification round `review` shows (the latest done one; earlier ones: links.rounds).",
+    )
     review: Review | None = None
 
     @classmethod
@@ -81,6 +86,7 @@ class ReviewJob(BaseModel):
             return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
         base = f"/v1/reviews/{job.id}"
+        shown = _named(review or review_of(job), job.vendor_name) if with_review else None
         return cls(
             id=job.id,
             status=job.status,
@@ -102,9 +108,13 @@ class ReviewJob(BaseModel):
             else None,
             deduplicated=deduplicated,
             links=ReviewLinks(
-                self=base, report_markdown=f"{base}/report?format=markdown", report_html=f"{base}/report?format=html"
+                self=base,
+                report_markdown=f"{base}/report?format=markdown",
+                report_html=f"{base}/report?format=html",
+                rounds=f"{base}/rounds",
             ),
-            review=_named(review or review_of(job), job.vendor_name) if with_review else None,
+            round=shown.round if shown is not None else None,
+            review=shown,
         )
 
 

@@ -65,12 +65,12 @@ def estimate_bulk(sources: list, rubric, settings) -> int:
 def run(args: argparse.Namespace, context: Context) -> int:
     import asyncio
 
-    from reviewer.comparison import anonymize, build_comparison
+    from reviewer.comparison import anonymize
     from reviewer.errors import BadInputError
     from reviewer.exports import write_outputs
     from reviewer.output import check_writable
     from reviewer.progress import Progress
-    from reviewer.queue.bulk import run_bulk
+    from reviewer.queue.bulk import bulk_comparison, run_bulk
     from reviewer.render.failures import describe_error
     from reviewer.rubric import RubricCatalog
     from reviewer.sources import close_sources, collect_sources, load_vendor_mapping
@@ -107,9 +107,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     finally:
         close_sources(sources)
     entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
-    comparison = build_comparison(entries, rubric, mandatory=args.mandatory).model_copy(
-        update={"anonymized": args.anonymize}
-    )
+    comparison = bulk_comparison(settings, entries, rubric, anonymized=args.anonymize, mandatory=args.mandatory)
     write_outputs(args.out, comparison, entries, key)
     for row in comparison.rows:
         rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"

@@ -9,12 +9,19 @@ import json
 from pathlib import Path
 
 from reviewer.cli.context import EXIT_OK, Context, note
+from reviewer.cli.remote import add_api_option
 
 GRADES = ("met", "partial", "missing", "red_flag")
 
 
 def _evaluator_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="evaluator", default=None, help="evaluator name (default: your login name)")
+
+
+def _round_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--round", type=int, default=None, help="the clarification round to decide (default: the latest graded)"
+    )
 
 
 def add_parsers(sub) -> None:
@@ -26,18 +33,23 @@ def add_parsers(sub) -> None:
     assess.add_argument("--note", default=None)
     assess.add_argument("--reject", type=int, action="append", default=[], help="index of a grader citation to reject")
     assess.add_argument("--quote", nargs=2, action="append", default=[], metavar=("PAGE", "TEXT"), help="add a quote")
+    _round_option(assess)
     _evaluator_option(assess)
+    add_api_option(assess)
 
     consensus = sub.add_parser("consensus", help="set the panel's final grade of a criterion (evaluation lead)")
     consensus.add_argument("review_id")
     consensus.add_argument("criterion")
     consensus.add_argument("grade", choices=GRADES)
     consensus.add_argument("--reason", required=True)
+    _round_option(consensus)
     _evaluator_option(consensus)
+    add_api_option(consensus)
 
     audit = sub.add_parser("audit", help="the review's audit trail, oldest first")
     audit.add_argument("review_id")
     audit.add_argument("--format", choices=("table", "json"), default="table")
+    add_api_option(audit)
 
     agree = sub.add_parser("agreement", help="per criterion, how often the panel overruled the grader")
     agree.add_argument("--format", choices=("table", "json"), default="table")
@@ -49,6 +61,7 @@ def add_parsers(sub) -> None:
     questions.add_argument("review_id")
     questions.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     questions.add_argument("--output", "-o", type=Path, default=None, help="file to write (docx and pdf need one)")
+    add_api_option(questions)
 
 
 def _evaluator(args: argparse.Namespace) -> str:
@@ -58,6 +71,32 @@ def _evaluator(args: argparse.Namespace) -> str:
     if not name or len(name) > 64:
         raise BadInputError("--as needs a name of 1 to 64 characters", code="bad_option")
     return name
+
+
+def _check_round(args: argparse.Namespace) -> None:
+    from reviewer.errors import BadInputError
+
+    if args.round is not None and args.round < 1:
+        raise BadInputError(
+            "--round takes a round number: 1 is the proposal, 2 and later its answers", code="bad_option"
+        )
+
+
+def _checked(model, **values):
+    """The command's input as the core takes it; a value the model refuses is one line and exit 2."""
+    from pydantic import ValidationError
+
+    from reviewer.errors import BadInputError
+
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+        raise BadInputError(f"invalid input: {problems}", code="bad_option") from None
+
+
+def _round_note(number: int) -> str:
+    return f", round {number}" if number > 1 else ""
 
 
 def _services(context: Context):
@@ -91,23 +130,33 @@ def run_assess(args: argparse.Namespace, context: Context) -> int:
         quotes = [QuoteInput(page=int(page), quote=text) for page, text in args.quote]
     except ValueError:
         raise BadInputError("--quote takes a page number and the quoted text", code="bad_option") from None
+    _check_round(args)
+    given = _checked(
+        AssessmentInput,
+        criterion_id=args.criterion,
+        grade=args.grade,
+        reason=args.reason,
+        note=args.note,
+        rejected_citations=args.reject,
+        citations=quotes,
+        round=args.round,
+    )
+    if args.api:
+        from reviewer.cli import remote
+
+        return remote.run_assess(args, given.model_dump(mode="json", exclude_none=True))
     services = _services(context)
     try:
         review_id = _review_id(services, args.review_id)
-        given = AssessmentInput(
-            criterion_id=args.criterion,
-            grade=args.grade,
-            reason=args.reason,
-            note=args.note,
-            rejected_citations=args.reject,
-            citations=quotes,
-        )
         assessment = asyncio.run(services.panel.assess(review_id, _evaluator(args), given))
     finally:
         services.close()
     unverified = sum(1 for c in assessment.citations if not c.verified)
     tail = f" ({unverified} of your quotes not found in the document)" if unverified else ""
-    print(f"{assessment.evaluator} assessed {assessment.criterion_id} as {assessment.grade.value} on {review_id}{tail}")
+    print(
+        f"{assessment.evaluator} assessed {assessment.criterion_id} as {assessment.grade.value} "
+        f"on {review_id}{_round_note(assessment.round)}{tail}"
+    )
     return EXIT_OK
 
 
@@ -116,36 +165,36 @@ def run_consensus(args: argparse.Namespace, context: Context) -> int:
 
     from reviewer.queue.panel import ConsensusInput
 
+    _check_round(args)
+    given = _checked(ConsensusInput, grade=args.grade, reason=args.reason, round=args.round)
+    if args.api:
+        from reviewer.cli import remote
+
+        return remote.run_consensus(args, given.model_dump(mode="json", exclude_none=True))
     services = _services(context)
     try:
         review_id = _review_id(services, args.review_id)
         lead = _evaluator(args)
         leads = context.settings.api.lead_evaluators
         decided = asyncio.run(
-            services.panel.set_consensus(
-                review_id,
-                args.criterion,
-                lead,
-                not leads or lead in leads,
-                ConsensusInput(grade=args.grade, reason=args.reason),
-            )
+            services.panel.set_consensus(review_id, args.criterion, lead, not leads or lead in leads, given)
         )
     finally:
         services.close()
-    print(f"consensus on {decided.criterion_id}: {decided.grade.value} (set by {decided.lead})")
+    print(
+        f"consensus on {decided.criterion_id}: {decided.grade.value} "
+        f"(set by {decided.lead}){_round_note(decided.round)}"
+    )
     return EXIT_OK
 
 
 def run_audit(args: argparse.Namespace, context: Context) -> int:
-    services = _services(context)
-    try:  # a deleted review has no job but keeps its events: look the id up as given first
-        review_id = args.review_id
-        events, total = services.store.events(review_id, limit=10_000)
-        if total == 0:
-            review_id = _review_id(services, args.review_id)
-            events, _ = services.store.events(review_id, limit=10_000)
-    finally:
-        services.close()
+    if args.api:
+        from reviewer.cli import remote
+
+        review_id, events = args.review_id, remote.audit_events(args)
+    else:
+        review_id, events = _local_audit(args, context)
     if args.format == "json":
         print(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
         return EXIT_OK
@@ -157,6 +206,19 @@ def run_audit(args: argparse.Namespace, context: Context) -> int:
         change = f": {e.change}" if e.change else ""
         print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor}  {what}{criterion}{change}")
     return EXIT_OK
+
+
+def _local_audit(args: argparse.Namespace, context: Context) -> tuple[str, list]:
+    services = _services(context)
+    try:  # a deleted review has no job but keeps its events: look the id up as given first
+        review_id = args.review_id
+        events, total = services.store.events(review_id, limit=10_000)
+        if total == 0:
+            review_id = _review_id(services, args.review_id)
+            events, _ = services.store.events(review_id, limit=10_000)
+    finally:
+        services.close()
+    return review_id, events
 
 
 def run_agreement(args: argparse.Namespace, context: Context) -> int:
@@ -220,17 +282,27 @@ def run_questions(args: argparse.Namespace, context: Context) -> int:
 
     if args.format != "md" and args.output is None:
         raise BadInputError(f"--format {args.format} writes a file: give --output", code="bad_option")
-    services = _services(context)
-    try:
-        review_id = _review_id(services, args.review_id)
-        job = services.store.get(review_id)
-        review = services.panel.final(job)
-        if review is None:
-            raise ReviewerError(f"the review is {job.status.value}; questions exist once it is done", code="not_ready")
-        sets = [render.question_set_for(review, job.vendor_name, issued_on=date.today())]
-        services.store.record_event(review_id, "cli", "questions_exported", after={"format": args.format})
-    finally:
-        services.close()
+    if args.api:
+        from reviewer.cli import remote
+
+        review, vendor = remote.finished_review(args)
+        sets = [render.question_set_for(review, vendor, issued_on=date.today(), round=review.round)]
+    else:
+        services = _services(context)
+        try:
+            review_id = _review_id(services, args.review_id)
+            job = services.store.get(review_id)
+            review = services.panel.final(job)
+            if review is None:
+                raise ReviewerError(
+                    f"the review is {job.status.value}; questions exist once it is done", code="not_ready"
+                )
+            sets = [render.question_set_for(review, job.vendor_name, issued_on=date.today(), round=review.round)]
+            services.store.record_event(
+                review_id, "cli", "questions_exported", after={"format": args.format, "round": review.round}
+            )
+        finally:
+            services.close()
     if args.format == "md":
         emit(render.to_markdown(sets), args.output)
     else:

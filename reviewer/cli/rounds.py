@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context
+from reviewer.cli.remote import add_api_option
 
 
 def add_parsers(sub) -> None:
@@ -15,6 +16,7 @@ def add_parsers(sub) -> None:
     parser.add_argument("answer", type=Path, help="the vendor's answer (PDF or Word .docx)")
     parser.add_argument("--as", dest="evaluator", default=None, help="evaluator name (default: your login name)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_api_option(parser)
 
 
 def _score(value: float | None) -> str:
@@ -47,6 +49,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
         data = args.answer.read_bytes()
     except OSError as exc:
         raise BadInputError(f"cannot read {args.answer}: {exc.strerror or exc}", code="unreadable_file") from None
+    if args.api:
+        from reviewer.cli import remote
+
+        return remote.run_round(args, data)
     actor = (args.evaluator or getpass.getuser() or "local").strip()
     if not actor or len(actor) > 64:
         raise BadInputError("--as needs a name of 1 to 64 characters", code="bad_option")

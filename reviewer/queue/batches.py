@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from reviewer.comparison import Comparison, Entry, MandatoryPolicy, anonymize, build_comparison, redact
+from reviewer.comparison import Comparison, Entry, MandatoryPolicy, anonymize, redact
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import Intake, ReviewTarget
-from reviewer.queue.results import audit_lines, entry_of, panel_of
+from reviewer.queue.results import evaluated_entry, evaluation_comparison
 from reviewer.rubric import RubricCatalog
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
 
@@ -61,8 +61,7 @@ def batch_entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], Ba
     for item in record.items:
         job = store.get(item.job_id) if item.job_id else None
         statuses.append(job.status if job else None)
-        panel = panel_of(store, job.id) if job else None
-        entries.append(entry_of(job, item.file_name, missing=item.error or "the review was deleted", panel=panel))
+        entries.append(evaluated_entry(store, job, item.file_name, missing=item.error or "the review was deleted"))
     return entries, count_statuses(statuses)
 
 
@@ -101,11 +100,13 @@ def batch_view(
         items = [BatchItemView(item=n, **item.model_dump()) for n, item in enumerate(record.items, start=1)]
     comparison = None
     if counts.finished:
-        audit = audit_lines(store, entries)
-        if record.anonymize and not lead:  # the panel's audit is read by id; the evaluator's view carries none
-            entries = [entry.model_copy(update={"review_id": None}) for entry in entries]
-        comparison = build_comparison(entries, catalog.load(record.rubric_name), mandatory=mandatory).model_copy(
-            update={"anonymized": record.anonymize, "audit": audit}
+        comparison = evaluation_comparison(  # the panel's audit is read by id; the evaluator's view carries none
+            store,
+            entries,
+            catalog.load(record.rubric_name),
+            anonymized=record.anonymize,
+            mandatory=mandatory,
+            withhold_ids=record.anonymize and not lead,
         )
     return BatchView(record=record, counts=counts, items=items, comparison=comparison)
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from reviewer.queue.panel import PanelService
 from reviewer.queue.rounds import RoundView
-from reviewer.review import Review
-from reviewer.store import AuditEvent, JobRecord, JobStore
+from reviewer.review import Citation, Review
+from reviewer.store import AuditEvent, JobRecord, JobStore, RoundRecord, RoundStatus
 
 HIDDEN_KEYS = ("file_name", "sha256", "vendor_name")
 
@@ -15,15 +15,37 @@ def blind_label(review_id: str) -> str:
     return f"Vendor {review_id[:6]}"
 
 
-def blinded(job: JobRecord, review: Review | None = None) -> tuple[JobRecord, Review | None]:
-    """The job and its review with the vendor, the file name and the file's hash replaced by the label."""
+def _file_label(review_id: str, number: int) -> str:
+    label = blind_label(review_id)
+    return f"{label}.pdf" if number == 1 else f"{label} answer {number}.pdf"
+
+
+def _blind_citation(citation: Citation, names: dict[str, str]) -> Citation:
+    if citation.document is None:
+        return citation
+    return citation.model_copy(update={"document": names.get(citation.document, "answer")})
+
+
+def blinded(
+    job: JobRecord, review: Review | None = None, records: list[RoundRecord] | None = None
+) -> tuple[JobRecord, Review | None]:
+    """The job and its review with the vendor, the file name and the file's hash replaced by the label; a
+    later round's review (`records`: the review's rounds) also names every file it quotes by a label."""
+    records = records or []
     label = blind_label(job.id)
-    hidden = {"vendor_name": label, "file_name": f"{label}.pdf", "sha256": "hidden"}
-    job = job.model_copy(update=hidden)
+    names = {job.file_name: _file_label(job.id, 1), **{r.file_name: _file_label(job.id, r.number) for r in records}}
+    hidden = {"vendor_name": label, "file_name": names[job.file_name], "sha256": "hidden"}
+    blinded_job = job.model_copy(update=hidden)
     if review is not None:
-        document = review.document.model_copy(update={"file_name": hidden["file_name"], "sha256": "hidden"})
-        review = review.model_copy(update={"vendor_name": label, "document": document})
-    return job, review
+        used = [r for r in records if r.number <= review.round and r.status is RoundStatus.DONE]
+        shown = " + ".join([names[job.file_name], *(names[r.file_name] for r in used)])
+        document = review.document.model_copy(update={"file_name": shown, "sha256": "hidden"})
+        findings = [
+            f.model_copy(update={"citations": [_blind_citation(c, names) for c in f.citations]})
+            for f in review.findings
+        ]
+        review = review.model_copy(update={"vendor_name": label, "document": document, "findings": findings})
+    return blinded_job, review
 
 
 def blinded_event(job: JobRecord, event: AuditEvent) -> AuditEvent:
@@ -53,24 +75,17 @@ def review_as_seen_by(store: JobStore, panel: PanelService, job: JobRecord, view
     review = panel.final(job, viewer=viewer, lead=lead, blind=blind)
     masked = blind and not lead
     if masked:
-        job, review = blinded(job, review)
+        job, review = blinded(job, review, store.rounds_of(job.id))
     return SeenReview(job=job, review=review, blind=blind, masked=masked)
-
-
-def _label(number: int, review_id: str) -> str:
-    label = blind_label(review_id)
-    return f"{label}.pdf" if number == 1 else f"{label} answer {number}.pdf"
 
 
 def blinded_rounds(views: list[RoundView], review_id: str) -> list[RoundView]:
     """Rounds as a blind panel's evaluator sees them: every file and the vendor named by a label."""
-    names = {v.file_name: _label(v.number, review_id) for v in views}
+    names = {v.file_name: _file_label(review_id, v.number) for v in views}
     parts = list(names.values())
 
-    def relabel(citation):
-        if citation.document is None:
-            return citation
-        return citation.model_copy(update={"document": names.get(citation.document, "answer")})
+    def relabel(citation: Citation) -> Citation:
+        return _blind_citation(citation, names)
 
     labelled = []
     for view in views:

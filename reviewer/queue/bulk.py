@@ -9,18 +9,18 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from reviewer.comparison import Entry
+from reviewer.comparison import Comparison, Entry, MandatoryPolicy
 from reviewer.config import Settings
 from reviewer.documents import check_document_bytes
 from reviewer.errors import ReviewerError
 from reviewer.grading.base import create_backend
 from reviewer.progress import Progress
 from reviewer.queue.intake import Intake, ReviewTarget
-from reviewer.queue.results import entry_of, failed_entry, panel_of, review_of
+from reviewer.queue.results import evaluated_entry, evaluation_comparison, failed_entry, review_of
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.render.failures import failure_reason
 from reviewer.review import Usage
-from reviewer.rubric import RubricCatalog
+from reviewer.rubric import Rubric, RubricCatalog
 from reviewer.sources import Source
 from reviewer.store import FINISHED_STATUSES, FileStore, JobStatus, JobStore, make_engine
 
@@ -147,8 +147,7 @@ async def run_bulk(
             entry = failed_entry(name, failures[name], vendor=vendor)
         else:
             job = await asyncio.to_thread(store.get, job_of[name])
-            panel = await asyncio.to_thread(panel_of, store, job.id) if job else None
-            entry = entry_of(job, name, vendor=vendor, missing="deleted", panel=panel)
+            entry = await asyncio.to_thread(evaluated_entry, store, job, name, vendor=vendor, missing="deleted")
             if vendor and entry.review is not None:  # a mapping given for any copy's name titles its report
                 entry = entry.model_copy(update={"review": entry.review.model_copy(update={"vendor_name": vendor})})
         entries.append(entry.model_copy(update={"file_names": names}))
@@ -160,6 +159,23 @@ async def run_bulk(
         failed=len(failures) + finished_failed,
         usage=usage,
     )
+
+
+def bulk_comparison(
+    settings: Settings,
+    entries: list[Entry],
+    rubric: Rubric,
+    *,
+    anonymized: bool = False,
+    mandatory: MandatoryPolicy = "flag",
+) -> Comparison:
+    """The run's comparison with the panel's events on its reviews (the XLSX's Audit sheet), as the API's
+    batches have it; `entries` as the outputs show them (anonymised or not)."""
+    store = JobStore(make_engine(settings.storage.resolved_database_url))
+    try:
+        return evaluation_comparison(store, entries, rubric, anonymized=anonymized, mandatory=mandatory)
+    finally:
+        store.engine.dispose()
 
 
 def distinct_vendors(entries: list[Entry]) -> list[Entry]:

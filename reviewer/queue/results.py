@@ -4,10 +4,12 @@ rule for which vendor name it is shown under. Every shell that compares reviews 
 from pathlib import Path
 
 from reviewer.assessment import Panel, final_review
-from reviewer.comparison import AuditLine, Entry
+from reviewer.comparison import AuditLine, Comparison, Entry, MandatoryPolicy, build_comparison
+from reviewer.errors import BadInputError
 from reviewer.render.failures import failure_reason
 from reviewer.review import Review
-from reviewer.store import FINISHED_STATUSES, JobRecord, PanelStore
+from reviewer.rubric import Rubric
+from reviewer.store import FINISHED_STATUSES, JobRecord, JobStore, PanelStore, RoundRecord, RoundStatus
 
 
 def is_finished(job: JobRecord) -> bool:
@@ -19,6 +21,34 @@ def review_of(job: JobRecord | None) -> Review | None:
     if job is None or not job.result:
         return None
     return Review.model_validate_json(job.result)
+
+
+def round_review(job: JobRecord, record: RoundRecord) -> Review | None:
+    """A later round's own Review (the grader's), marked with its round; None until the round is done."""
+    if record.status is not RoundStatus.DONE or not record.result:
+        return None
+    review = Review.model_validate_json(record.result)
+    return review.model_copy(update={"round": record.number, "vendor_name": job.vendor_name or review.vendor_name})
+
+
+def review_in_round(store: JobStore, job: JobRecord, number: int | None = None) -> Review | None:
+    """The grader's review of one round of the job (None: the latest done round, round 1 when no later
+    round is done). Raises BadInputError when the round asked for does not exist or is not done."""
+    if number is None:
+        done = [r for r in store.rounds_of(job.id) if r.status is RoundStatus.DONE and r.result]
+        return round_review(job, done[-1]) if done and job.result else review_of(job)
+    if number == 1:
+        return review_of(job)
+    record = store.get_round(job.id, number) if number > 1 else None
+    if record is None:
+        known = ", ".join(str(n) for n in [1, *(r.number for r in store.rounds_of(job.id))])
+        raise BadInputError(f"the review has no round {number} (its rounds: {known})", code="unknown_round")
+    review = round_review(job, record)
+    if review is None:
+        raise BadInputError(
+            f"round {number} is {record.status.value}; it has grades once it is done", code="round_not_done"
+        )
+    return review
 
 
 def default_vendor(file_name: str) -> str:
@@ -91,6 +121,43 @@ def entry_of(
         review_id=job.id if job else None,
         review=review,
         error=error,
+    )
+
+
+def evaluated_entry(
+    store: JobStore,
+    job: JobRecord | None,
+    file_name: str,
+    *,
+    vendor: str | None = None,
+    missing: str = "the review was deleted",
+) -> Entry:
+    """The comparison entry of one proposal in an evaluation: its latest done round (the review's own
+    round 1 when no answer has been graded) with the panel's final grades of that round; the entry's
+    review says which round (`review.round`)."""
+    entry = entry_of(job, file_name, vendor=vendor, missing=missing)
+    if job is None or entry.review is None:
+        return entry
+    latest = review_in_round(store, job)
+    return entry.model_copy(update={"review": final_review(latest, panel_of(store, job.id))})
+
+
+def evaluation_comparison(
+    store: PanelStore,
+    entries: list[Entry],
+    rubric: Rubric,
+    *,
+    anonymized: bool = False,
+    mandatory: MandatoryPolicy = "flag",
+    withhold_ids: bool = False,
+) -> Comparison:
+    """The comparison of an evaluation with the panel's events on every entry (the Audit sheet); with
+    `withhold_ids`, the comparison's rows carry no review ids (the events are read by id first)."""
+    audit = audit_lines(store, entries)
+    if withhold_ids:
+        entries = [entry.model_copy(update={"review_id": None}) for entry in entries]
+    return build_comparison(entries, rubric, mandatory=mandatory).model_copy(
+        update={"anonymized": anonymized, "audit": audit}
     )
 
 

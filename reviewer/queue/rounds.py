@@ -11,43 +11,61 @@ import hashlib
 import logging
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from reviewer.assessment import Panel, final_review
+from reviewer.assessment import final_review
+from reviewer.config import Settings
 from reviewer.documents import Document, check_document_bytes, read_document, safe_file_name
 from reviewer.egress import egress_scope
 from reviewer.errors import ReviewerError
 from reviewer.pipeline import review_document
-from reviewer.queue.results import panel_of, review_of
+from reviewer.queue.results import panel_of, review_of, round_review
 from reviewer.queue.runner import JobRunner
-from reviewer.review import Review, Verdict
-from reviewer.rounds import CriterionChange, attribute_citations, combine_documents, distinct_name, round_changes
+from reviewer.review import Review
+from reviewer.rounds import (
+    CombinedDocument,
+    RoundSummary,
+    attribute_citations,
+    combine_documents,
+    distinct_name,
+    round_changes,
+)
 from reviewer.store import FileStore, JobRecord, JobStatus, JobStore, RoundRecord, RoundStatus
 
 log = logging.getLogger(__name__)
 
 
-class RoundView(BaseModel):
-    """One round as shells show it; round 1 is the review itself."""
+class RoundView(RoundSummary):
+    """One round as shells show it; round 1 is the review itself. Scores, verdicts and changes are of each
+    round's final grades (what the panel decided on that round; the grader's where nobody assessed it)."""
 
-    number: int
-    file_name: str
     status: RoundStatus
     created_at: datetime
     finished_at: datetime | None = None
     opened_by: str | None = None
     error_code: str | None = None
     error_message: str | None = None
-    overall_score: float | None = None
-    verdict: Verdict | None = None
-    compared_with: int | None = Field(default=None, description="The earlier round the changes are measured from.")
-    score_change: float | None = Field(default=None, description="Overall score change since `compared_with`.")
-    changes: list[CriterionChange] = Field(default_factory=list)
-    review: Review | None = Field(default=None, description="The round's own review (rounds after the first).")
+    review: Review | None = Field(default=None, description="The round's review with its final grades.")
 
 
 def _when(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+async def read_round_document(
+    files: FileStore, settings: Settings, job: JobRecord, records: list[RoundRecord], number: int
+) -> CombinedDocument:
+    """What round `number` (2 or later) is graded on: the proposal, then the answer of every done round
+    before it, then its own answer."""
+
+    async def read(sha256: str, file_name: str) -> Document:
+        data = await asyncio.to_thread(files.get, sha256)
+        return await asyncio.to_thread(read_document, data, file_name, limits=settings.ingest)
+
+    parts = [r for r in records if r.number < number and r.status is RoundStatus.DONE]
+    parts += [r for r in records if r.number == number]
+    original = await read(job.sha256, job.file_name)
+    return combine_documents(original, [await read(r.sha256, r.file_name) for r in parts])
 
 
 class RoundService:
@@ -98,28 +116,21 @@ class RoundService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _read(self, sha256: str, file_name: str) -> Document:
-        data = await asyncio.to_thread(self.files.get, sha256)
-        return await asyncio.to_thread(read_document, data, file_name, limits=self.settings.ingest)
-
     async def _grade_review(self, job: JobRecord, opened: RoundRecord) -> Review:
-        earlier = [
-            r
-            for r in await asyncio.to_thread(self.store.rounds_of, job.id)
-            if r.number < opened.number and r.status is RoundStatus.DONE
-        ]
-        original = await self._read(job.sha256, job.file_name)
-        answers = [await self._read(r.sha256, r.file_name) for r in [*earlier, opened]]
-        combined = combine_documents(original, answers)
+        records = await asyncio.to_thread(self.store.rounds_of, job.id)
+        if all(r.number != opened.number for r in records):
+            records.append(opened)
+        combined = await read_round_document(self.files, self.settings, job, records, opened.number)
         rubric = self.runner.catalog.load(job.rubric_name)
         backend = self.runner.backend_for(job.backend, job.model)
         masking = self.runner.masking_for(job)  # as blind, and as redacted, as the review it continues
         with egress_scope(self.store, job.id, purpose="clarification_round"):
             graded = await review_document(combined.document, rubric, backend, masking=masking)
         review = attribute_citations(graded, combined)
+        update: dict[str, object] = {"round": opened.number}
         if job.vendor_name:
-            review = review.model_copy(update={"vendor_name": job.vendor_name})
-        return review
+            update["vendor_name"] = job.vendor_name
+        return review.model_copy(update=update)
 
     async def grade(self, opened: RoundRecord) -> RoundRecord:
         """Grade a queued round and record its review (or its error); returns the round as stored."""
@@ -143,7 +154,7 @@ class RoundService:
         except Exception:
             log.exception("round %d of review %s failed with an internal error", number, review_id)
             error = ("internal_error", "the round failed with an internal error")
-        await asyncio.to_thread(
+        finished = await asyncio.to_thread(
             self.store.finish_round,
             review_id,
             number,
@@ -152,6 +163,8 @@ class RoundService:
             error=error,
             summary=summary,
         )
+        if finished:  # the review's Slack thread (or any place its outcome went) hears of the round
+            await asyncio.to_thread(self.store.follow_up, review_id, {"round": number})
         return await asyncio.to_thread(self.store.get_round, review_id, number) or opened
 
     def rounds(
@@ -164,8 +177,8 @@ class RoundService:
         blind: bool = False,
     ) -> list[RoundView]:
         """Every round of a review, oldest first, each done round with its changes since the last done round
-        before it. Round 1 counts with the panel's final grades as `viewer` may see them (None: the lead's full
-        view); later rounds with their grader's grades (nobody has assessed them yet)."""
+        before it. Every round counts with the panel's final grades of that round as `viewer` may see them
+        (None: the lead's full view); a round nobody assessed, with its grader's grades."""
         job = self.store.get(review_id)
         if job is None:
             raise ReviewerError(f"no review with id '{review_id}'", code="not_found")
@@ -185,6 +198,7 @@ class RoundService:
                 error_message=job.error_message,
                 overall_score=first_final.overall_score if first_final else None,
                 verdict=first_final.verdict if first_final else None,
+                review=first_final if with_reviews else None,
             )
         ]
         last_done = (1, first_final) if first_final else None
@@ -199,8 +213,9 @@ class RoundService:
                 error_code=record.error_code,
                 error_message=record.error_message,
             )
-            if record.status is RoundStatus.DONE and record.result:
-                review = final_review(Review.model_validate_json(record.result), Panel())
+            graded = round_review(job, record)
+            if graded is not None:
+                review = final_review(graded, panel)
                 view.overall_score, view.verdict = review.overall_score, review.verdict
                 if with_reviews:
                     view.review = review

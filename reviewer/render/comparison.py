@@ -44,6 +44,8 @@ def _status(row: VendorRow) -> str:
     if row.status != "done":
         return f"failed: {row.error}"
     text = "done" if row.score_complete else "done (score incomplete: some criteria could not be graded)"
+    if row.round and row.round > 1:
+        text += f"; round {row.round} (with the vendor's answers)"
     if row.excluded:
         return f"{text}; excluded from the ranking: fails mandatory {', '.join(row.failed_mandatory)}"
     if row.failed_mandatory:
@@ -103,7 +105,14 @@ def _quotes(f: FindingRow) -> str | None:
     """A finding's quotes in one line: the quote alone, or each with its page when there are several."""
     if len(f.evidence) == 1:
         return _one_line(f.evidence[0].quote)
-    return "; ".join(f"“{_one_line(q.quote)}” (p. {q.page})" for q in f.evidence) or None
+    return "; ".join(f"“{_one_line(q.quote)}” ({_one_line(q.where)})" for q in f.evidence) or None
+
+
+def _pages(f: FindingRow) -> Cell:
+    """The evidence's pages: a number for one quote of the proposal; a file and page for a round's quote."""
+    if len(f.evidence) == 1 and not f.evidence[0].document:
+        return f.evidence[0].page
+    return ", ".join(q.where if q.document else str(q.page) for q in f.evidence) or None
 
 
 def _offline_count(c: Comparison) -> int:
@@ -149,7 +158,7 @@ def to_markdown(c: Comparison) -> str:
             quote = next((q for q in f.evidence if q.verified), None)
             lines.append(
                 f"- **{cell(f.vendor)}**, {cell(f.criterion)}: {cell(f.rationale)}"
-                + (f" (p. {quote.page}: “{cell(quote.quote)}”)" if quote else "")
+                + (f" ({cell(quote.where)}: “{cell(quote.quote)}”)" if quote else "")
             )
     return "\n".join(lines) + "\n"
 
@@ -210,7 +219,7 @@ def to_html(c: Comparison) -> str:
         for f in (f for f in c.findings if f.key == row.key):
             grade = GRADE_SYMBOL[f.grade.value if f.grade else None]
             quotes = "".join(
-                f"<p class='q'>p. {q.page}: “{e(q.quote)}”{'' if q.verified else ' (not verified)'}</p>"
+                f"<p class='q'>{e(q.where)}: “{e(q.quote)}”{'' if q.verified else ' (not verified)'}</p>"
                 for q in f.evidence
             )
             out.append(
@@ -276,7 +285,7 @@ def to_xlsx(c: Comparison) -> bytes:
                 f.vendor,
                 f.criterion,
                 GRADE_SYMBOL[f.grade.value if f.grade else None],
-                f.evidence[0].page if len(f.evidence) == 1 else ", ".join(str(q.page) for q in f.evidence) or None,
+                _pages(f),
                 _quotes(f),
                 ("yes" if all(q.verified for q in f.evidence) else "no") if f.evidence else None,
                 _one_line(f.rationale),

@@ -3,8 +3,10 @@
 from html import escape
 
 from reviewer.render.markdown import FLAG_LABELS, VERDICT_LABELS, grade_label
+from reviewer.render.rounds import rounds_html, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FindingFlag, Review
+from reviewer.rounds import RoundSummary
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -21,7 +23,7 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render_html(review: Review) -> str:
+def render_html(review: Review, rounds: list[RoundSummary] | None = None) -> str:
     title = review.vendor_name or review.document.file_name
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     out = [
@@ -38,7 +40,12 @@ def render_html(review: Review) -> str:
         f"({_e(review.rubric.id)} v{_e(review.rubric.version)})</li>"
         f"<li><strong>Overall score:</strong> {score}{'' if review.score_complete else ' (incomplete)'}</li>"
         f"<li><strong>Verdict:</strong> {_e(VERDICT_LABELS[review.verdict.value])}</li>"
-        f"<li><strong>Red flags:</strong> {review.red_flag_count} · <strong>Unsupported:</strong> "
+        + (
+            f"<li><strong>Round:</strong> {review.round} (the proposal with the vendor's answers)</li>"
+            if review.round > 1
+            else ""
+        )
+        + f"<li><strong>Red flags:</strong> {review.red_flag_count} · <strong>Unsupported:</strong> "
         f"{review.unsupported_count} · <strong>Errors:</strong> {review.error_count}</li></ul>"
     )
     if review.warnings:
@@ -56,7 +63,9 @@ def render_html(review: Review) -> str:
             f"<tr><td>{_e(f.title)}</td><td>{_e(f.kind)}</td><td>{f.weight:g}</td><td>{_e(grade_label(f))}</td>"
             f"<td>{pages}</td><td>{_e(notes)}</td></tr>"
         )
-    out.append("</table><h2>Findings</h2>")
+    out.append("</table>")
+    out += rounds_html(rounds or [], review.round)
+    out.append("<h2>Findings</h2>")
     for f in review.findings:
         out.append(f"<h3>{_e(f.title)} — {_e(grade_label(f))}</h3>")
         if f.error:
@@ -70,8 +79,8 @@ def render_html(review: Review) -> str:
         out.append(f"<p>{_e(f.rationale)}</p>")
         for c in f.citations:
             if c.verified:
-                where = f"p. {c.page}" + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
-                out.append(f"<blockquote>“{_e(c.quote)}” — {where}, verified</blockquote>")
+                found = _e(where(c)) + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
+                out.append(f"<blockquote>“{_e(c.quote)}” — {found}, verified</blockquote>")
             else:
                 out.append(
                     f"<blockquote class='rejected'>“{_e(c.quote)}”</blockquote>"

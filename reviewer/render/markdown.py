@@ -2,8 +2,10 @@
 the questions to send back to the vendor."""
 
 from reviewer.render.escape import markdown_text as _cell
+from reviewer.render.rounds import rounds_markdown, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FinalSource, Finding, FindingFlag, Grade, Review
+from reviewer.rounds import RoundSummary
 
 GRADE_LABELS = {
     Grade.MET: "✅ met",
@@ -40,12 +42,12 @@ def _quote_lines(finding: Finding) -> list[str]:
     for c in finding.citations:
         quote = _cell(c.quote)
         if c.verified:
-            where = (
-                f"p. {c.page}"
+            found = (
+                _cell(where(c))
                 + (" (OCR)" if c.ocr else "")
                 + (f" (cited as p. {c.cited_page})" if c.cited_page else "")
             )
-            lines.append(f"> “{quote}” — {where}, verified")
+            lines.append(f"> “{quote}” — {found}, verified")
         else:
             lines.append(f"> ~~“{quote}”~~ — not accepted as evidence: {_cell(c.note) or 'not verified'}")
         lines.append(">")
@@ -81,7 +83,8 @@ def _panel_lines(finding: Finding) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(review: Review) -> str:
+def render_markdown(review: Review, rounds: list[RoundSummary] | None = None) -> str:
+    """`rounds`: the review's clarification rounds (reviewer.queue.rounds), for the round-over-round changes."""
     title = review.vendor_name or review.document.file_name
     out = [f"# Proposal review: {_cell(title)}", ""]
     if review.offline:
@@ -93,6 +96,7 @@ def render_markdown(review: Review) -> str:
         f"- **Rubric:** {_cell(review.rubric.title)} (`{review.rubric.id}` v{_cell(review.rubric.version)})",
         f"- **Overall score:** {score}" + ("" if review.score_complete else " (incomplete)"),
         f"- **Verdict:** {VERDICT_LABELS[review.verdict.value]}",
+        *([f"- **Round:** {review.round} (the proposal with the vendor's answers)"] if review.round > 1 else []),
         f"- **Red flags:** {review.red_flag_count} · **Unsupported findings:** {review.unsupported_count}"
         f" · **Errors:** {review.error_count}",
         "",
@@ -121,6 +125,7 @@ def render_markdown(review: Review) -> str:
             f"{_evidence_pages(f)} | {_cell(notes)} |"
         )
     out.append("")
+    out += rounds_markdown(rounds or [], review.round)
 
     out += ["## Findings", ""]
     for f in review.findings:

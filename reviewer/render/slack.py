@@ -11,6 +11,7 @@ from reviewer.render.failures import FAILURE_REASONS as NEUTRAL_FAILURE_REASONS
 from reviewer.render.markdown import VERDICT_LABELS
 from reviewer.render.wording import OFFLINE_SHORT, clip, plural
 from reviewer.review import Finding, Grade, Review
+from reviewer.rounds import RoundSummary
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -257,14 +258,53 @@ def comparison_blocks(comparison: Comparison) -> list[dict]:
             continue
         rank = f"{row.rank}{'=' if row.tied else ''}"
         grades = " ".join(EMOJI[row.grades.get(c.id)] for c in comparison.criteria)
+        answered = f", round {row.round}" if row.round and row.round > 1 else ""
         lines.append(
             f"{rank}. *{_escape(row.vendor)}* {row.overall_score:.0f}/100, "
-            f"{plural(row.red_flags or 0, 'red flag')}\n{grades}"
+            f"{plural(row.red_flags or 0, 'red flag')}{answered}\n{grades}"
         )
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "Vendor comparison"}},
         *_packed(lines, f"{_escape(comparison.rubric_title)} ({header})"),
     ][:MAX_BLOCKS]
+
+
+MAX_ROUND_LINES = 12
+GRADE_WORDS = {Grade.MET: "met", Grade.PARTIAL: "partial", Grade.MISSING: "missing", Grade.RED_FLAG: "red flag"}
+
+
+def _grade_word(grade: Grade | None) -> str:
+    return GRADE_WORDS[grade] if grade else "error"
+
+
+def round_text(view: RoundSummary, name: str, error_code: str | None = None) -> str:
+    """The thread's line when a clarification round finishes: the score before and after, and each criterion
+    that changed with what closed the gap (the answer's file and page). Every name and quote is escaped."""
+    head = f"Round {view.number} of *{_escape(name)}* ({_escape(view.file_name)})"
+    if view.status != "done":
+        return f"{head} could not be graded: {failure_reason(error_code)}."
+    score = "n/a" if view.overall_score is None else f"{view.overall_score:.0f}/100"
+    if view.score_change is not None and view.compared_with is not None:
+        score += f" ({view.score_change:+.0f} since round {view.compared_with})"
+    changed = [c for c in view.changes if c.changed]
+    lines = [f"{head} is graded: {score}; {plural(len(changed), 'criterion', 'criteria')} changed."]
+    for c in changed[:MAX_ROUND_LINES]:
+        points = "" if c.score_change is None else f" ({c.score_change:+g})"
+        before, after = _grade_word(c.previous_grade), _grade_word(c.current_grade)
+        line = f"• *{_clip_escaped(c.title, 80)}*: {before} → {after}{points}"
+        if c.closed_by:
+            q = c.closed_by[0]
+            where = f"{q.document} p. {q.document_page or q.page}" if q.document else f"p. {q.page}"
+            line += f", closed by {_clip_escaped(where, 120)}: “{_clip_escaped(q.quote, 140)}”"
+        lines.append(line)
+    if len(changed) > MAX_ROUND_LINES:
+        lines.append(f"… and {len(changed) - MAX_ROUND_LINES} more")
+    text = lines[0]
+    for line in lines[1:]:  # whole lines only, so no escaped entity is cut in two
+        if len(text) + 1 + len(line) > MAX_SECTION:
+            break
+        text += "\n" + line
+    return text
 
 
 HELP = (

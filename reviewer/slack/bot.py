@@ -17,7 +17,7 @@ from reviewer.documents import PDF_MAGIC
 from reviewer.errors import ReviewerError
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.panel import AssessmentInput
-from reviewer.queue.results import entry_of, is_finished, review_of
+from reviewer.queue.results import evaluated_entry, is_finished, review_of
 from reviewer.queue.services import Services
 from reviewer.render.escape import slack_text
 from reviewer.render.slack import (
@@ -30,6 +30,7 @@ from reviewer.render.slack import (
     failure_text,
     help_blocks,
     list_blocks,
+    round_text,
     summary_blocks,
     summary_text,
 )
@@ -208,6 +209,8 @@ class SlackBot:
                     target = notification.target
                     if job is None:
                         await self.reply(target["channel"], target["thread"], "That review was deleted.")
+                    elif "round" in target:
+                        await self.post_round(target["channel"], target["thread"], job, target["round"])
                     else:
                         await self.post_outcome(target["channel"], target["thread"], job)
                     await asyncio.to_thread(self.store.mark_sent, notification.id)
@@ -235,6 +238,13 @@ class SlackBot:
             )
         else:
             await self.reply(channel, thread, failure_text(job.file_name, job.error_code))
+
+    async def post_round(self, channel: str, thread: str, job: JobRecord, number: object) -> None:
+        views = await asyncio.to_thread(self.services.rounds.rounds, job.id)
+        view = next((v for v in views if v.number == number), None)
+        if view is not None:
+            name = job.vendor_name or job.file_name
+            await self.reply(channel, thread, round_text(view, name, view.error_code))
 
     # --- /review ------------------------------------------------------------------------------------
 
@@ -289,7 +299,7 @@ class SlackBot:
             if isinstance(job, str):
                 await ack(text=job)
                 return
-            entry = entry_of(job, job.file_name)
+            entry = await asyncio.to_thread(evaluated_entry, self.store, job, job.file_name)
             if entry.review:
                 rubric_ids.add(entry.review.rubric.id)
             entries.append(entry)

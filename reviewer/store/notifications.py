@@ -59,6 +59,36 @@ class Outbox:
         with self.db.transaction() as conn:
             conn.execute(insert(notifications).values(**bounded(notifications, row)))
 
+    def follow_up(self, job_id: str, extra: dict) -> int:
+        """One more message to every place a job's outcome was posted (e.g. a clarification round's changes to
+        the Slack thread the review went to): each first target of the job gets a copy of itself with `extra`.
+        Returns how many were queued."""
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                select(notifications.c.channel, notifications.c.target)
+                .where(notifications.c.job_id == job_id)
+                .order_by(notifications.c.created_at)
+            ).all()
+            firsts: list[tuple[str, dict]] = []
+            for channel, target in rows:
+                place = json.loads(target)
+                if set(place) & set(extra) or (channel, place) in firsts:
+                    continue  # a follow-up itself, or a second request for the same place
+                firsts.append((channel, place))
+            now = time.time()
+            for channel, place in firsts:
+                row = {
+                    "id": uuid.uuid4().hex,
+                    "job_id": job_id,
+                    "channel": channel,
+                    "target": json.dumps({**place, **extra}),
+                    "status": NotificationStatus.PENDING.value,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                conn.execute(insert(notifications).values(**bounded(notifications, row)))
+        return len(firsts)
+
     def claim_notifications(
         self, channel: str, worker_id: str, lease_seconds: float, max_attempts: int = 5
     ) -> list[tuple[Notification, JobRecord | None]]:

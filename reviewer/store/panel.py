@@ -3,7 +3,12 @@
 Assessments and consensus are appended, never changed: a later one supersedes an earlier one in the final
 view (reviewer.assessment), and both stay readable. Audit events are append-only in the strongest sense
 this store can give: this module has no update or delete path for them, and the database refuses both
-(triggers installed by migration 0003)."""
+(triggers installed by migration 0003).
+
+Each assessment records the clarification round it was made on (the `round` column). The consensus table
+has no such column yet (adding one is a migration): the round a consensus was set on is written into its
+`consensus_set` audit event, in the same transaction and with the same timestamp, and read back from there;
+a consensus whose event names no round is round 1's (every consensus set before rounds could be assessed)."""
 
 import json
 import time
@@ -91,6 +96,7 @@ def _assessment(row) -> Assessment:
         review_id=row.review_id,
         criterion_id=row.criterion_id,
         evaluator=row.evaluator,
+        round=row.round,
         grade=Grade(row.grade),
         reason=row.reason,
         note=row.note,
@@ -100,15 +106,21 @@ def _assessment(row) -> Assessment:
     )
 
 
-def _consensus(row) -> Consensus:
+def _consensus(row, round_number: int = 1) -> Consensus:
     return Consensus(
         review_id=row.review_id,
         criterion_id=row.criterion_id,
+        round=round_number,
         grade=Grade(row.grade),
         reason=row.reason,
         lead=row.lead,
         created_at=_when(row.created_at),
     )
+
+
+def _round_of(after: str | None) -> int:
+    number = (json.loads(after) if after else {}).get("round", 1)
+    return number if isinstance(number, int) and number >= 1 else 1
 
 
 class PanelStore:
@@ -127,15 +139,16 @@ class PanelStore:
         rejected_citations: list[int],
         citations: list[Citation],
         before: Grade | None,
+        round_number: int = 1,
     ) -> Assessment:
-        """Record an assessment and its audit event in one transaction."""
+        """Record an assessment of round `round_number` and its audit event in one transaction."""
         now = time.time()
         row = bounded(
             assessments,
             {
                 "id": uuid.uuid4().hex,
                 "review_id": review_id,
-                "round": 1,
+                "round": round_number,
                 "criterion_id": criterion_id,
                 "evaluator": evaluator,
                 "grade": grade.value,
@@ -155,14 +168,22 @@ class PanelStore:
                 "assessed",
                 criterion_id,
                 before={"grade": before.value if before else None},
-                after={"grade": grade.value, "reason": reason, "note": note},
+                after={"grade": grade.value, "reason": reason, "note": note, "round": round_number},
                 at=now,
             )
             found = conn.execute(select(assessments).where(assessments.c.id == row["id"])).one()
         return _assessment(found)
 
     def set_consensus(
-        self, review_id: str, criterion_id: str, lead: str, grade: Grade, reason: str, *, before: Grade | None
+        self,
+        review_id: str,
+        criterion_id: str,
+        lead: str,
+        grade: Grade,
+        reason: str,
+        *,
+        before: Grade | None,
+        round_number: int = 1,
     ) -> Consensus:
         now = time.time()
         row = bounded(
@@ -186,11 +207,11 @@ class PanelStore:
                 "consensus_set",
                 criterion_id,
                 before={"grade": before.value if before else None},
-                after={"grade": grade.value, "reason": reason},
+                after={"grade": grade.value, "reason": reason, "round": round_number},
                 at=now,
             )
             found = conn.execute(select(consensus).where(consensus.c.id == row["id"])).one()
-        return _consensus(found)
+        return _consensus(found, round_number)
 
     def panel_rows(self, review_id: str) -> tuple[list[Assessment], list[Consensus]]:
         with self.db.connect() as conn:
@@ -202,7 +223,17 @@ class PanelStore:
             decided = conn.execute(
                 select(consensus).where(consensus.c.review_id == review_id).order_by(consensus.c.created_at)
             ).all()
-        return [_assessment(r) for r in found], [_consensus(r) for r in decided]
+            set_on = {
+                (e.criterion_id, e.at): _round_of(e.after)
+                for e in conn.execute(
+                    select(audit_events.c.criterion_id, audit_events.c.at, audit_events.c.after).where(
+                        audit_events.c.review_id == review_id, audit_events.c.action == "consensus_set"
+                    )
+                )
+            }
+        return [_assessment(r) for r in found], [
+            _consensus(r, set_on.get((r.criterion_id, r.created_at), 1)) for r in decided
+        ]
 
     def forget_panel(self, review_id: str, actor: str, deleted: dict[str, object]) -> None:
         """A deleted review's assessments go with it; the audit trail keeps a tombstone of who deleted what."""

@@ -31,6 +31,7 @@ def test_assessments_and_consensus_round_trip_with_their_audit_events(database_u
     assert events[1].before == {"grade": "partial"} and events[1].after == {
         "grade": "missing",
         "reason": "no retention terms",
+        "round": 1,
     }
     page, total = store.events(job.id, limit=1, offset=1)
     assert [e.action for e in page] == ["consensus_set"] and total == 2

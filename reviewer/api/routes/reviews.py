@@ -14,6 +14,7 @@ from reviewer.api.deps import (
     EvaluatorDep,
     IntakeDep,
     PanelDep,
+    RoundsDep,
     RunnerDep,
     SettingsDep,
     StoreDep,
@@ -21,7 +22,7 @@ from reviewer.api.deps import (
 from reviewer.api.errors import ApiError, api_message, error_body, status_for_code
 from reviewer.api.schemas import UPLOAD_ERRORS, ReviewJob, ReviewPage, error_responses
 from reviewer.api.uploads import read_upload
-from reviewer.queue.blind import blinded, review_as_seen_by
+from reviewer.queue.blind import blinded, blinded_rounds, review_as_seen_by
 from reviewer.queue.intake import ReviewTarget
 from reviewer.queue.runner import JobRunner
 from reviewer.render.html import render_html
@@ -142,7 +143,8 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
     "/{review_id}",
     response_model=ReviewJob,
     responses=error_responses(404),
-    summary="Status and, when done, the review with the panel's final grades",
+    summary="Status and, when done, the review with the panel's final grades of its latest round "
+    "(`round` says which; every round: links.rounds)",
 )
 async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
     job = await _job_or_404(store, review_id)
@@ -159,18 +161,27 @@ async def get_report(
     review_id: str,
     store: StoreDep,
     panel: PanelDep,
+    rounds: RoundsDep,
     evaluator: EvaluatorDep,
     format: Literal["markdown", "html"] = "markdown",
 ) -> Response:
+    """The latest round's final grades, with the changes of every round after the first."""
     job = await _job_or_404(store, review_id)
     if job.status is not JobStatus.DONE or not job.result:
         raise ApiError(409, "not_ready", f"the review is {job.status.value}; a report exists once it is done")
-    blind = await asyncio.to_thread(store.in_blind_batch, job.id)
-    review = await asyncio.to_thread(panel.final, job, viewer=evaluator.name, lead=evaluator.lead, blind=blind)
-    await asyncio.to_thread(store.record_event, job.id, evaluator.name, "report_exported", after={"format": format})
+    seen = await asyncio.to_thread(review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead)
+    review = seen.review
+    history = await asyncio.to_thread(
+        rounds.rounds, job.id, viewer=evaluator.name, lead=evaluator.lead, blind=seen.blind
+    )
+    if seen.masked:
+        history = blinded_rounds(history, job.id)
+    await asyncio.to_thread(
+        store.record_event, job.id, evaluator.name, "report_exported", after={"format": format, "round": review.round}
+    )
     if format == "html":
-        return HTMLResponse(render_html(review))
-    return PlainTextResponse(render_markdown(review), media_type="text/markdown; charset=utf-8")
+        return HTMLResponse(render_html(review, history))
+    return PlainTextResponse(render_markdown(review, history), media_type="text/markdown; charset=utf-8")
 
 
 @router.delete(
