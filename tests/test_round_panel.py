@@ -223,21 +223,6 @@ def test_a_blind_evaluator_sees_others_grades_of_a_round_only_once_they_assessed
     assert [a.id for a in seen.assessments] == ["m", "t1"]
 
 
-def test_the_store_reads_back_the_round_of_each_assessment_and_consensus(tmp_path):
-    from reviewer.store import JobStore, make_engine
-    from tests.store.support import new_job
-
-    store = JobStore(make_engine(f"sqlite:///{tmp_path / 'jobs.db'}"))
-    job = store.create(new_job(1))
-    kwargs = {"reason": "r", "note": None, "rejected_citations": [], "citations": [], "before": Grade.MET}
-    store.add_assessment(job.id, "data", "ana", Grade.PARTIAL, **kwargs)
-    store.add_assessment(job.id, "data", "ana", Grade.MISSING, **kwargs, round_number=2)
-    store.set_consensus(job.id, "data", "lead", Grade.MISSING, "r", before=None)
-    store.set_consensus(job.id, "data", "lead", Grade.MET, "r", before=None, round_number=3)
-    found, decided = store.panel_rows(job.id)
-    assert [a.round for a in found] == [1, 2] and [c.round for c in decided] == [1, 3]
-
-
 def test_the_report_escapes_what_a_round_quotes_from_the_vendor():
     from reviewer.render.rounds import rounds_html, rounds_markdown
     from reviewer.review import Citation
@@ -281,3 +266,24 @@ def test_the_web_review_page_of_a_blind_panel_names_no_file_of_the_latest_round(
         page = client.get(f"/web/reviews/{rid}")
     assert page.status_code == 200 and "thirty days" in page.text  # round 2's quote is on the page
     assert "acme" not in page.text.lower()
+
+
+def test_questions_of_a_later_round_cite_the_proposals_own_pages_not_the_combined_ones():
+    from reviewer.render.questions import question_set_for
+    from reviewer.review import Citation, DocumentInfo, Finding, RubricInfo, Verdict
+    from reviewer.review import Review as ReviewModel
+
+    cited = [
+        Citation(page=3, quote="a", verified=True, document="acme.pdf", document_page=3),
+        Citation(page=5, quote="b", verified=True, document="answers.pdf", document_page=2),
+    ]
+    finding = Finding(criterion_id="data", title="Data", kind="k", weight=1, grade=Grade.PARTIAL, score=0.5,
+                      citations=cited, clarification_question="Where is the data kept?")  # fmt: skip
+    review = ReviewModel(
+        created_at=NOW, document=DocumentInfo(file_name="acme.pdf + answers.pdf", sha256="x", pages=6),
+        rubric=RubricInfo(id="r", version="1", title="R"), backend="b", offline=False, round=2,
+        findings=[finding], overall_score=50.0, score_complete=True, verdict=Verdict.NEEDS_CLARIFICATION,
+        red_flag_count=0, unsupported_count=0, error_count=0,
+    )  # fmt: skip
+    [item] = question_set_for(review, round=2).items
+    assert item.page_refs == [3]

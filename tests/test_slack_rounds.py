@@ -16,7 +16,7 @@ from reviewer.store import JobStore, make_engine
 from reviewer.store.notifications import notifications
 from tests.pdfs import text_pdf
 from tests.store.support import new_job
-from tests.test_slack import app_client, event_body, post_event, slack, wait_for_posts  # noqa: F401
+from tests.test_slack import app_client, command, event_body, post_event, slack, wait_for_posts  # noqa: F401
 
 PROPOSAL = text_pdf(["Client data is never used to train models for other customers."])
 HOSTILE = "We retain data for thirty days <!channel> <https://evil.example|click>."
@@ -54,6 +54,11 @@ def test_a_finished_round_posts_its_changes_in_the_reviews_thread_escaped(tmp_pa
         line = wait_for_posts(slack, 3)[2]
         time.sleep(0.3)
         assert len(slack.posted) == 3  # one line per round, once
+        shown = command(client, job["id"][:8]).json()
+        compared = json.dumps(command(client, f"compare {job['id'][:8]} {job['id'][:8]}").json())
+        latest = client.get(f"/v1/reviews/{job['id']}", headers=KEY).json()["review"]
+    assert shown["text"].startswith("Review of acme.pdf + answers.pdf (round 2, with the vendor's answers): ")
+    assert f"{latest['overall_score']:.0f}/100" in shown["text"] and ", round 2" in compared
     assert line["channel"] == "C1" and line["thread_ts"] == "1700000000.000100"
     text = line["text"]
     assert text.startswith("Round 2 of *acme.pdf* (answers.pdf) is graded:") and "since round 1" in text

@@ -70,6 +70,19 @@ def _parse_grades(review: Review, grades: dict[str, str] | None) -> dict[str, Gr
     return parsed
 
 
+def _proposal_pages(finding, review: Review) -> list[int]:
+    """The proposal's own pages the grade cited. In a later round a citation names its file: the proposal is
+    the first part of the combined document's name (uploaded names carry no '+'); answers' pages are left out."""
+    proposal = review.document.file_name.split(" + ")[0]
+    pages = set()
+    for c in finding.verified_citations:
+        if c.document is None:
+            pages.add(c.page)
+        elif c.document == proposal:
+            pages.add(c.document_page or c.page)
+    return sorted(pages)
+
+
 def question_set_for(
     review: Review,
     vendor: str | None = None,
@@ -93,7 +106,7 @@ def question_set_for(
                 title=finding.title,
                 question=question,
                 grade=grade.value if grade else None,
-                page_refs=sorted({c.page for c in finding.verified_citations}),
+                page_refs=_proposal_pages(finding, review),
             )
         )
     name = vendor or review.vendor_name or review.document.file_name

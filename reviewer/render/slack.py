@@ -225,7 +225,8 @@ def summary_text(review: Review) -> str:
     """The plain-text fallback Slack shows in notifications."""
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     name = _escape(review.vendor_name or review.document.file_name)
-    return f"Review of {name}: {score}, {plural(review.red_flag_count, 'red flag')}"
+    answered = f" (round {review.round}, with the vendor's answers)" if review.round > 1 else ""
+    return f"Review of {name}{answered}: {score}, {plural(review.red_flag_count, 'red flag')}"
 
 
 class ReviewListItem(BaseModel):

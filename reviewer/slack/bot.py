@@ -281,7 +281,8 @@ class SlackBot:
         job = await self._find(prefix)
         if isinstance(job, str):
             await ack(text=job)
-        elif job.status is JobStatus.DONE and (review := review_of(job)) is not None:
+        elif job.status is JobStatus.DONE and (review := await asyncio.to_thread(self.services.panel.final, job)):
+            # the latest round, with the panel's final grades, as GET /v1/reviews/{id} shows it
             await ack(
                 blocks=summary_blocks(review, job.id, self.settings.api.public_base_url), text=summary_text(review)
             )

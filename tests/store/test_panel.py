@@ -85,3 +85,19 @@ def test_a_database_at_the_previous_revision_gains_the_panel_tables_and_keeps_it
         "a1", "data", "ana", Grade.MET, reason=None, note=None, rejected_citations=[], citations=[], before=Grade.MET
     )
     assert len(store.panel_rows("a1")[0]) == 1 and store.events("a1")[1] == 1
+
+
+def test_each_assessment_and_consensus_reads_back_the_round_it_was_made_on(database_url):
+    store = store_at(database_url)
+    job = store.create(new_job(1))
+    kwargs = {"reason": "r", "note": None, "rejected_citations": [], "citations": [], "before": Grade.MET}
+    store.add_assessment(job.id, "data", "ana", Grade.PARTIAL, **kwargs)
+    store.add_assessment(job.id, "data", "ana", Grade.MISSING, **kwargs, round_number=2)
+    store.set_consensus(job.id, "data", "lead", Grade.MISSING, "r", before=None)
+    store.set_consensus(job.id, "data", "lead", Grade.MET, "r", before=None, round_number=3)
+    store.set_consensus(job.id, "code", "lead", Grade.MET, "r", before=None, round_number=2)
+    found, decided = store.panel_rows(job.id)
+    assert [a.round for a in found] == [1, 2]
+    assert [(c.criterion_id, c.round) for c in decided] == [("data", 1), ("data", 3), ("code", 2)]
+    events, _ = store.events(job.id)
+    assert [e.after["round"] for e in events] == [1, 2, 1, 3, 2]
