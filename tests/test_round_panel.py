@@ -188,6 +188,10 @@ def test_on_a_blind_panel_the_latest_rounds_review_and_report_name_no_file(clien
         assert "acme" not in seen.lower(), url
         assert f"Vendor {rid[:6]} answer 2.pdf" in seen, url
     assert "acme-answers.pdf" in client.get(f"/v1/reviews/{rid}", headers=auth("lead")).text
+    sha256 = client.get(f"/v1/reviews/{rid}", headers=auth("lead")).json()["sha256"]
+    for number in (1, 2):  # each round's own review carries no hash of the vendor's file either
+        seen = client.get(f"/v1/reviews/{rid}/rounds/{number}", headers=auth("ana")).text
+        assert sha256 not in seen and "acme" not in seen.lower()
 
 
 def _assessment(criterion_id: str, grade: Grade, number: int) -> Assessment:

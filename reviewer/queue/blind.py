@@ -97,7 +97,9 @@ def blinded_rounds(views: list[RoundView], review_id: str) -> list[RoundView]:
                 update={
                     "vendor_name": blind_label(review_id),
                     "findings": findings,
-                    "document": review.document.model_copy(update={"file_name": " + ".join(parts[: view.number])}),
+                    "document": review.document.model_copy(
+                        update={"file_name": " + ".join(parts[: view.number]), "sha256": "hidden"}
+                    ),
                 }
             )
         labelled.append(
