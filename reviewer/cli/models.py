@@ -36,7 +36,7 @@ def _list(models_dir: Path) -> int:
 
 
 def _fetch(args: argparse.Namespace, models_dir: Path, base_url: str) -> int:
-    from reviewer.grading.stance import StanceModelError, load_stance_model
+    from reviewer.grading.stance import StanceModelError, engine_installed, load_stance_model
     from reviewer.local_models import KNOWN_MODELS, fetch_model, unknown_model_error
 
     if args.name not in KNOWN_MODELS:
@@ -50,12 +50,12 @@ def _fetch(args: argparse.Namespace, models_dir: Path, base_url: str) -> int:
     print(f"fetched {args.name} ({total:.1f} MB{revision}, {source.licence}) into {folder}")
     if unchecked:
         note(f"the server published no SHA-256 for {', '.join(unchecked)}: their sizes and hashes are in SOURCE.json")
+    if not engine_installed():
+        note("the stance engine is not installed (pip install 'reviewer[local]'); the model is in place for when it is")
+        return EXIT_OK
     try:
         model = load_stance_model(folder)
     except StanceModelError as exc:
-        if "not installed" in exc.message:
-            note(f"{exc.message}; the model is in place for when it is")
-            return EXIT_OK
         note(f"error: the fetched model does not load: {exc.message}")
         return EXIT_FAILED
     except Exception as exc:  # onnxruntime or tokenizers refusing the files

