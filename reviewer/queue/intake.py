@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from reviewer.config import Settings
 from reviewer.documents import check_document_bytes, safe_file_name
-from reviewer.errors import ConfigurationError
 from reviewer.grading.base import resolve_backend_name
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import Rubric, RubricCatalog
-from reviewer.store import NO_MODEL, JobRecord, NewJob, blind_model_fits
+from reviewer.store import NO_MODEL, JobRecord, NewJob
 
 
 class ReviewTarget(BaseModel):
@@ -47,11 +46,6 @@ class ReviewTarget(BaseModel):
         grader = runner.backend_for(backend_name)
         model = NO_MODEL if grader.offline else runner.settings.model_for(backend_name) or NO_MODEL
         blind = blind or settings.grading.blind or loaded.blind
-        if blind and not blind_model_fits(model):
-            raise ConfigurationError(
-                f"the model id {model!r} is too long to queue a blind review (the job records both in 64 characters)",
-                code="model_id_too_long",
-            )
         return cls(rubric_name=rubric_name, rubric=loaded, backend=backend_name, model=model, blind=blind)
 
 

@@ -15,7 +15,6 @@ from reviewer.store.jobs import (
     JobRecord,
     JobStatus,
     NewJob,
-    blind_model_fits,
     dedup_key,
 )
 from reviewer.store.notifications import Notification, NotificationStatus, Outbox
@@ -48,7 +47,6 @@ __all__ = [
     "RoundRecord",
     "RoundStatus",
     "RoundStore",
-    "blind_model_fits",
     "bounded",
     "dedup_key",
     "fit_text",

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    false,
     func,
     insert,
     or_,
@@ -31,26 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from reviewer.store.db import Database, bounded, metadata
 
 NO_MODEL = "-"
-# A blind job (issue 16) is stored with this after its model: the model column is part of the identity, so a
-# blind review and a sighted one of the same file are two jobs, and a worker reads the flag with the job.
-# Until the reviews table has a column for a job's options, this is the one place that knows.
+# Blind model input (issue 16) is part of a job's identity: a blind review and a sighted one of the same file are
+# two jobs. The identity names it as this suffix of the model, as the model column did before migration 0006 gave
+# it a column (`blind_input`), so the dedup keys of jobs queued before that migration still match.
 BLIND_MARK = "+blind"
 
 
-def stored_model(model: str, blind: bool) -> str:
-    """The model column's value; callers check it fits (blind_model_fits) before queuing, as a cut one would lose
-    the mark."""
+def _identity_model(model: str, blind: bool) -> str:
     return model + BLIND_MARK if blind else model
-
-
-def blind_model_fits(model: str) -> bool:
-    return len(stored_model(model, True)) <= reviews.c.model.type.length
-
-
-def _model_and_blind(stored: str) -> tuple[str, bool]:
-    if stored.endswith(BLIND_MARK):
-        return stored[: -len(BLIND_MARK)], True
-    return stored, False
 
 
 class JobStatus(StrEnum):
@@ -82,6 +72,7 @@ reviews = Table(
     Column("rubric_version", String(32), nullable=False),
     Column("backend", String(32), nullable=False),
     Column("model", String(64), nullable=False),
+    Column("blind_input", Boolean, nullable=False, default=False, server_default=false()),
     Column("attempts", Integer, nullable=False, default=0),
     Column("claimed_by", String(64)),
     Column("lease_until", Float),
@@ -96,10 +87,10 @@ reviews = Table(
 )
 
 
-def dedup_key(sha256: str, rubric_id: str, rubric_version: str, backend: str, model: str) -> str:
+def dedup_key(sha256: str, rubric_id: str, rubric_version: str, backend: str, model: str, blind: bool = False) -> str:
     """The identity of a review as one fixed-length value: the same file under the same rubric version,
-    backend and model gives the same review, so it is queued once."""
-    identity = "\x1f".join((sha256, rubric_id, rubric_version, backend, model))
+    backend, model and blindness gives the same review, so it is queued once."""
+    identity = "\x1f".join((sha256, rubric_id, rubric_version, backend, _identity_model(model, blind)))
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -115,19 +106,14 @@ class NewJob(BaseModel):
     rubric_version: str
     backend: str
     model: str
-    # Blind model input (reviewer/masking.py). Not a column of its own: left out of model_dump() (which callers
-    # use as a row) and folded into the model column by row().
+    # Blind model input (reviewer/masking.py), the `blind_input` column (`blind` is a batch's blind panel).
     blind: bool = Field(default=False, exclude=True)
 
     def dedup_key(self) -> str:
-        return dedup_key(
-            self.sha256, self.rubric_id, self.rubric_version, self.backend, stored_model(self.model, self.blind)
-        )
+        return dedup_key(self.sha256, self.rubric_id, self.rubric_version, self.backend, self.model, self.blind)
 
     def row(self) -> dict[str, object]:
-        values = self.model_dump()
-        values["model"] = stored_model(self.model, self.blind)
-        return values
+        return {**self.model_dump(), "blind_input": self.blind}
 
 
 class JobRecord(NewJob):
@@ -148,9 +134,8 @@ class JobRecord(NewJob):
 
 
 def _record(row) -> JobRecord:
-    values = {k: v for k, v in row.items() if k != "dedup_key"}
-    values["model"], values["blind"] = _model_and_blind(values["model"])
-    return JobRecord(**values)
+    values = {k: v for k, v in row.items() if k not in ("dedup_key", "blind_input")}
+    return JobRecord(**values, blind=bool(row["blind_input"]))
 
 
 _RACE_RETRIES = 5  # a dedup claim lost to another process is looked at again this many times
@@ -213,7 +198,7 @@ class JobQueue:
     ) -> JobRecord | None:
         """The live (queued, running or done) job for the same file under the same rubric version, backend,
         model and blindness: the newest one, which holds the identity's dedup key."""
-        return self._holder(dedup_key(sha256, rubric_id, rubric_version, backend, stored_model(model, blind)))
+        return self._holder(dedup_key(sha256, rubric_id, rubric_version, backend, model, blind))
 
     def find_by_prefix(self, prefix: str, limit: int = 2) -> list[JobRecord]:
         """Jobs whose id starts with `prefix` (hex only), newest first: short ids people can type."""
@@ -360,7 +345,7 @@ class JobQueue:
         if job is None or (job.rubric_id, job.rubric_version) == rubric:
             return self._finish(job_id, worker_id, **values)
         # The job is now the review of another identity: it takes that identity's key unless a live job holds it.
-        new_key = dedup_key(job.sha256, *rubric, job.backend, stored_model(job.model, job.blind))
+        new_key = dedup_key(job.sha256, *rubric, job.backend, job.model, job.blind)
         other = reviews.alias("other")
         free_key = case((~exists().where(other.c.dedup_key == new_key), new_key), else_=None)
         try:

@@ -5,10 +5,8 @@ view (reviewer.assessment), and both stay readable. Audit events are append-only
 this store can give: this module has no update or delete path for them, and the database refuses both
 (triggers installed by migration 0003).
 
-Each assessment records the clarification round it was made on (the `round` column). The consensus table
-has no such column yet (adding one is a migration): the round a consensus was set on is written into its
-`consensus_set` audit event, in the same transaction and with the same timestamp, and read back from there;
-a consensus whose event names no round is round 1's (every consensus set before rounds could be assessed)."""
+Each assessment and each consensus records the clarification round it was made on (the `round` column; a
+consensus set before migration 0006 has the round its `consensus_set` audit event named, else round 1)."""
 
 import json
 import time
@@ -44,6 +42,7 @@ consensus = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("review_id", String(32), nullable=False),
+    Column("round", Integer, nullable=False, default=1, server_default="1"),
     Column("criterion_id", String(64), nullable=False),
     Column("grade", String(16), nullable=False),
     Column("reason", Text, nullable=False),
@@ -106,21 +105,16 @@ def _assessment(row) -> Assessment:
     )
 
 
-def _consensus(row, round_number: int = 1) -> Consensus:
+def _consensus(row) -> Consensus:
     return Consensus(
         review_id=row.review_id,
         criterion_id=row.criterion_id,
-        round=round_number,
+        round=row.round,
         grade=Grade(row.grade),
         reason=row.reason,
         lead=row.lead,
         created_at=_when(row.created_at),
     )
-
-
-def _round_of(after: str | None) -> int:
-    number = (json.loads(after) if after else {}).get("round", 1)
-    return number if isinstance(number, int) and number >= 1 else 1
 
 
 class PanelStore:
@@ -191,6 +185,7 @@ class PanelStore:
             {
                 "id": uuid.uuid4().hex,
                 "review_id": review_id,
+                "round": round_number,
                 "criterion_id": criterion_id,
                 "grade": grade.value,
                 "reason": reason,
@@ -211,7 +206,7 @@ class PanelStore:
                 at=now,
             )
             found = conn.execute(select(consensus).where(consensus.c.id == row["id"])).one()
-        return _consensus(found, round_number)
+        return _consensus(found)
 
     def panel_rows(self, review_id: str) -> tuple[list[Assessment], list[Consensus]]:
         with self.db.connect() as conn:
@@ -223,17 +218,7 @@ class PanelStore:
             decided = conn.execute(
                 select(consensus).where(consensus.c.review_id == review_id).order_by(consensus.c.created_at)
             ).all()
-            set_on = {
-                (e.criterion_id, e.at): _round_of(e.after)
-                for e in conn.execute(
-                    select(audit_events.c.criterion_id, audit_events.c.at, audit_events.c.after).where(
-                        audit_events.c.review_id == review_id, audit_events.c.action == "consensus_set"
-                    )
-                )
-            }
-        return [_assessment(r) for r in found], [
-            _consensus(r, set_on.get((r.criterion_id, r.created_at), 1)) for r in decided
-        ]
+        return [_assessment(r) for r in found], [_consensus(r) for r in decided]
 
     def forget_panel(self, review_id: str, actor: str, deleted: dict[str, object]) -> None:
         """A deleted review's assessments go with it; the audit trail keeps a tombstone of who deleted what."""

@@ -7,6 +7,7 @@ exclusive SQLite transaction, and the second finds the database at head. See REA
 how to add a revision.
 """
 
+import importlib
 import time
 from pathlib import Path
 
@@ -25,13 +26,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     and holding SQLite's write lock for Alembic's no-op run made other processes' first writes wait."""
     if revision == "head" and current_revision(engine) == newest_revision_file():
         return
+    _import_alembic()  # before the lock: importing it can take seconds on a busy machine, others wait meanwhile
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             # pysqlite would not open a transaction before DDL; take the write lock ourselves, whole.
             conn.execution_options(isolation_level="AUTOCOMMIT")
             _begin_exclusive(conn)
             try:
-                _upgrade_locked(conn, revision)
+                # another process may have upgraded while this one waited: then there is nothing to hold it for
+                if not (revision == "head" and _revision_on(conn) == newest_revision_file()):
+                    _upgrade_locked(conn, revision)
             except BaseException:
                 conn.exec_driver_sql("ROLLBACK")
                 raise
@@ -59,8 +63,14 @@ def _begin_exclusive(conn: Connection) -> None:
                 raise
 
 
+def _import_alembic() -> None:
+    """Imported here: only the processes that open a database pay for it."""
+    for name in ("alembic.command", "alembic.config"):
+        importlib.import_module(name)
+
+
 def _upgrade_locked(conn: Connection, revision: str) -> None:
-    from alembic import command  # imported here: only the processes that open a database pay for it
+    from alembic import command
     from alembic.config import Config
 
     config = Config()
@@ -85,11 +95,15 @@ def _made_before_migrations(conn: Connection) -> bool:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None before any)."""
     with engine.connect() as conn:
-        if "alembic_version" not in inspect(conn).get_table_names():
-            return None
-        from reviewer.store.db import alembic_version
+        return _revision_on(conn)
 
-        return conn.execute(select(alembic_version.c.version_num)).scalar_one_or_none()
+
+def _revision_on(conn: Connection) -> str | None:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return None
+    from reviewer.store.db import alembic_version
+
+    return conn.execute(select(alembic_version.c.version_num)).scalar_one_or_none()
 
 
 def newest_revision_file() -> str:
