@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewer.review import Grade, Review
+from reviewer.rounds import RoundSummary
 from reviewer.rubric import Rubric
 
 
@@ -127,6 +128,9 @@ class Entry(BaseModel):
     review_id: str | None = None
     review: Review | None = None
     error: str | None = None
+    rounds: list[RoundSummary] = Field(
+        default_factory=list, description="the review's clarification rounds, for its report's round-over-round section"
+    )
 
 
 def _rank(rows: list[VendorRow]) -> None:
@@ -311,20 +315,45 @@ def redact(text: str | None, names: list[str], label: str) -> str | None:
     return text
 
 
-def _blind_citation(citation, names: list[str], label: str, proposal: str):
+def _blind_citation(citation, names: list[str], label: str, proposal: str, files: dict[str, str] | None = None):
     update = {"quote": redact(citation.quote, names, label)}
     if citation.document is not None:  # a later round's quote names its file: the proposal or an answer
-        update["document"] = f"{label}.pdf" if citation.document == proposal else f"{label} answer.pdf"
+        if files and citation.document in files:
+            update["document"] = files[citation.document]
+        else:
+            update["document"] = f"{label}.pdf" if citation.document == proposal else f"{label} answer.pdf"
     return citation.model_copy(update=update)
 
 
-def _blind_review(review: Review, names: list[str], label: str, proposal: str = "") -> Review:
+def _round_files(rounds: list[RoundSummary], label: str) -> dict[str, str]:
+    """Each round's file name -> its label: the proposal is '{label}.pdf', round N's answer '{label} answer N.pdf'."""
+    return {r.file_name: f"{label}.pdf" if r.number == 1 else f"{label} answer {r.number}.pdf" for r in rounds}
+
+
+def _blind_rounds(
+    rounds: list[RoundSummary], names: list[str], label: str, files: dict[str, str]
+) -> list[RoundSummary]:
+    blinded = []
+    for r in rounds:
+        changes = [
+            c.model_copy(update={"closed_by": [_blind_citation(q, names, label, "", files) for q in c.closed_by]})
+            for c in r.changes
+        ]
+        blinded.append(
+            r.model_copy(update={"file_name": files.get(r.file_name, f"{label} answer.pdf"), "changes": changes})
+        )
+    return blinded
+
+
+def _blind_review(
+    review: Review, names: list[str], label: str, proposal: str = "", files: dict[str, str] | None = None
+) -> Review:
     findings = [
         f.model_copy(
             update={
                 "rationale": redact(f.rationale, names, label),
                 "clarification_question": redact(f.clarification_question, names, label),
-                "citations": [_blind_citation(c, names, label, proposal) for c in f.citations],
+                "citations": [_blind_citation(c, names, label, proposal, files) for c in f.citations],
             }
         )
         for f in review.findings
@@ -350,7 +379,8 @@ def anonymize(entries: list[Entry]) -> tuple[list[Entry], dict[str, str]]:
         names = name_variants(entry.vendor)
         if entry.review and entry.review.vendor_name:
             names = sorted({*names, *name_variants(entry.review.vendor_name)}, key=len, reverse=True)
-        review = _blind_review(entry.review, names, label, entry.file_name) if entry.review else None
+        files = _round_files(entry.rounds, label)
+        review = _blind_review(entry.review, names, label, entry.file_name, files) if entry.review else None
         blinded.append(
             entry.model_copy(
                 update={
@@ -359,6 +389,7 @@ def anonymize(entries: list[Entry]) -> tuple[list[Entry], dict[str, str]]:
                     "file_names": [f"{label}.pdf"],
                     "review": review,
                     "error": redact(entry.error, names, label),
+                    "rounds": _blind_rounds(entry.rounds, names, label, files),
                 }
             )
         )

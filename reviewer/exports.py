@@ -85,7 +85,7 @@ def write_outputs(
     for i, entry in enumerate(entries):
         stem = stems.get(i)
         if stem is not None:
-            write_atomically(reports / f"{stem}.md", render_markdown(entry.review))
+            write_atomically(reports / f"{stem}.md", render_markdown(entry.review, entry.rounds))
             write_atomically(reports / f"{stem}.json", entry.review.model_dump_json(indent=2))
             written += [reports / f"{stem}.md", reports / f"{stem}.json"]
         vendors.append(

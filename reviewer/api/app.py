@@ -19,7 +19,7 @@ from reviewer import __version__
 from reviewer.api.body_limits import BodyLimits, BodyRule
 from reviewer.api.deps import check_api_key, require_api_key
 from reviewer.api.errors import install_error_handlers
-from reviewer.api.routes import batches, egress, health, panel, reviews, rounds, rubrics
+from reviewer.api.routes import batches, egress, health, panel, questions, reviews, rounds, rubrics
 from reviewer.api.routes.docs import mount_docs
 from reviewer.api.schemas import ErrorResponse
 from reviewer.config import Settings, locate_env_file
@@ -155,7 +155,8 @@ def create_app(
     if api_routes:
         protected = [Depends(require_api_key)]
         unauthorized = {401: {"model": ErrorResponse, "description": "no API key, or not a valid one"}}
-        for router in (reviews.router, rubrics.router, batches.router, panel.router, rounds.router, egress.router):
+        routers = (reviews, rubrics, batches, panel, rounds, questions, egress)
+        for router in (module.router for module in routers):
             app.include_router(router, dependencies=protected, responses=unauthorized)
     mount_docs(app, public=settings.api.public_docs)
     for extension in extensions:

@@ -10,6 +10,7 @@ from reviewer.api.errors import ApiError
 from reviewer.config import LOCAL_EVALUATOR, Settings
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.review_ids import resolve_review_id
 from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import JobRunner
 from reviewer.rubric import RubricCatalog
@@ -56,6 +57,15 @@ CatalogDep = Annotated[RubricCatalog, Depends(get_catalog)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 PanelDep = Annotated[PanelService, Depends(get_panel)]
 RoundsDep = Annotated[RoundService, Depends(get_rounds)]
+
+
+def resolved_review_id(review_id: str, store: StoreDep) -> str:
+    """The path's review id, or the full id of the one review it is a unique prefix of (4+ characters):
+    404 not_found for none, 409 ambiguous_id with the candidates for several."""
+    return resolve_review_id(store, review_id)
+
+
+ReviewIdDep = Annotated[str, Depends(resolved_review_id)]
 
 
 def presented_key(request: Request) -> str | None:

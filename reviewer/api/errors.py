@@ -9,11 +9,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewer.errors import BadInputError, IngestError, ReviewerError
+from reviewer.queue.review_ids import AmbiguousReviewId
 
 log = logging.getLogger(__name__)
 
 INGEST_STATUS = {"too_large": 413, "not_pdf": 415}
-CODE_STATUS = {"unknown_rubric": 404, "not_found": 404, "unauthorized": 401, "not_ready": 409, "forbidden": 403}
+CODE_STATUS = {
+    "unknown_rubric": 404,
+    "not_found": 404,
+    "unauthorized": 401,
+    "not_ready": 409,
+    "forbidden": 403,
+    "ambiguous_id": 409,
+}
 
 
 class ApiError(Exception):
@@ -62,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ReviewerError)
     async def _domain_error(_: Request, exc: ReviewerError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status_for(exc))
+        extra = {"candidates": exc.candidates} if isinstance(exc, AmbiguousReviewId) else {}
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=status_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -23,7 +23,7 @@ ERROR_DESCRIPTIONS = {
     401: "no API key, or not a valid one",
     404: "no such review, batch or rubric",
     408: "the request body took longer than REVIEWER_API_BODY_TIMEOUT_SECONDS to arrive",
-    409: "not ready yet",
+    409: "not ready yet, or a review id prefix that starts several reviews (`candidates`)",
     413: "the body, or one file, is over its size limit",
     415: "the file is not a PDF",
     422: "invalid parameters, or a file that cannot be reviewed (the code says why)",

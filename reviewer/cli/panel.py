@@ -61,6 +61,7 @@ def add_parsers(sub) -> None:
     questions.add_argument("review_id")
     questions.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     questions.add_argument("--output", "-o", type=Path, default=None, help="file to write (docx and pdf need one)")
+    _evaluator_option(questions)
     add_api_option(questions)
 
 
@@ -107,16 +108,9 @@ def _services(context: Context):
 
 def _review_id(services, given: str) -> str:
     """A full id, or a unique prefix of one (as printed by bulk and the API)."""
-    from reviewer.errors import BadInputError
+    from reviewer.queue.review_ids import resolve_review_id
 
-    if services.store.get(given) is not None:
-        return given
-    found = services.store.find_by_prefix(given) if len(given) >= 4 else []
-    if len(found) == 1:
-        return found[0].id
-    if len(found) > 1:
-        raise BadInputError(f"review id '{given}' is ambiguous: give more characters", code="ambiguous_id")
-    raise BadInputError(f"no review with id '{given}'", code="not_found")
+    return resolve_review_id(services.store, given)
 
 
 def run_assess(args: argparse.Namespace, context: Context) -> int:
@@ -276,35 +270,34 @@ def run_reviews(args: argparse.Namespace, context: Context) -> int:
 def run_questions(args: argparse.Namespace, context: Context) -> int:
     from datetime import date
 
-    from reviewer.errors import BadInputError, ReviewerError
+    from reviewer.errors import BadInputError
     from reviewer.output import emit, write_bytes_atomically
-    from reviewer.render import questions as render
+    from reviewer.queue.questions import export_questions
 
     if args.format != "md" and args.output is None:
         raise BadInputError(f"--format {args.format} writes a file: give --output", code="bad_option")
     if args.api:
         from reviewer.cli import remote
 
-        review, vendor = remote.finished_review(args)
-        sets = [render.question_set_for(review, vendor, issued_on=date.today(), round=review.round)]
+        content = remote.questions_document(args)
     else:
         services = _services(context)
         try:
-            review_id = _review_id(services, args.review_id)
-            job = services.store.get(review_id)
-            review = services.panel.final(job)
-            if review is None:
-                raise ReviewerError(
-                    f"the review is {job.status.value}; questions exist once it is done", code="not_ready"
-                )
-            sets = [render.question_set_for(review, job.vendor_name, issued_on=date.today(), round=review.round)]
-            services.store.record_event(
-                review_id, "cli", "questions_exported", after={"format": args.format, "round": review.round}
+            job = services.store.get(_review_id(services, args.review_id))
+            exported = export_questions(
+                services.store,
+                services.panel,
+                job,
+                _evaluator(args),
+                lead=True,
+                format=args.format,
+                issued_on=date.today(),
             )
         finally:
             services.close()
+        content = exported.content
     if args.format == "md":
-        emit(render.to_markdown(sets), args.output)
+        emit(content.decode("utf-8"), args.output)
     else:
-        write_bytes_atomically(args.output, render.to_docx(sets) if args.format == "docx" else render.to_pdf(sets))
+        write_bytes_atomically(args.output, content)
     return EXIT_OK

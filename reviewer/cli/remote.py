@@ -63,7 +63,7 @@ class RemoteApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx2.TimeoutException:
@@ -73,6 +73,14 @@ class RemoteApi:
             raise ReviewerError(f"cannot reach the server at {self.base_url}: {reason}", code="unreachable") from None
         if response.status_code >= 400:
             raise _server_error(response)
+        return response
+
+    def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """A route that answers a document, not JSON."""
+        return self._send(method, path, **kwargs).content
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
         try:
             return response.json()
         except ValueError:
@@ -106,7 +114,8 @@ def run_assess(args: argparse.Namespace, body: dict) -> int:
     tail = f" ({unverified} of your quotes not found in the document)" if unverified else ""
     number = made.get("round", 1)
     on_round = f", round {number}" if number > 1 else ""
-    print(f"{made['evaluator']} assessed {made['criterion_id']} as {made['grade']} on {args.review_id}{on_round}{tail}")
+    review_id = made.get("review_id", args.review_id)  # the full id, when a prefix was given
+    print(f"{made['evaluator']} assessed {made['criterion_id']} as {made['grade']} on {review_id}{on_round}{tail}")
     return EXIT_OK
 
 
@@ -139,8 +148,9 @@ def run_round(args: argparse.Namespace, data: bytes) -> int:
     from reviewer.queue.rounds import RoundView
 
     with RemoteApi.from_args(args) as api:
-        path = f"{_review_path(args.review_id)}/rounds"
-        opened = api.request("POST", path, files={"file": (Path(args.answer).name, data, "application/octet-stream")})
+        files = {"file": (Path(args.answer).name, data, "application/octet-stream")}
+        opened = api.request("POST", f"{_review_path(args.review_id)}/rounds", files=files)
+        path = f"{_review_path(opened.get('review_id', args.review_id))}/rounds"  # the full id, from here on
         deadline = time.monotonic() + ROUND_WAIT_SECONDS
         while True:
             view = RoundView.model_validate(api.request("GET", f"{path}/{opened['number']}"))
@@ -158,12 +168,8 @@ def run_round(args: argparse.Namespace, data: bytes) -> int:
     return EXIT_OK
 
 
-def finished_review(args: argparse.Namespace):
-    """The review as the server shows the key's evaluator (its latest round's final grades) and its vendor."""
-    from reviewer.review import Review
-
+def questions_document(args: argparse.Namespace) -> bytes:
+    """The review's questions as the server renders them for the key's evaluator (the server records the
+    export in its audit trail)."""
     with RemoteApi.from_args(args) as api:
-        job = api.request("GET", _review_path(args.review_id))
-    if not job.get("review"):
-        raise ReviewerError(f"the review is {job.get('status')}; questions exist once it is done", code="not_ready")
-    return Review.model_validate(job["review"]), job.get("vendor_name")
+        return api.request_bytes("GET", f"{_review_path(args.review_id)}/questions", params={"format": args.format})

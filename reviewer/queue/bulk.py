@@ -17,9 +17,11 @@ from reviewer.grading.base import create_backend
 from reviewer.progress import Progress
 from reviewer.queue.intake import Intake, ReviewTarget
 from reviewer.queue.results import evaluated_entry, evaluation_comparison, failed_entry, review_of
+from reviewer.queue.rounds import round_views
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.render.failures import failure_reason
 from reviewer.review import Usage
+from reviewer.rounds import RoundSummary
 from reviewer.rubric import Rubric, RubricCatalog
 from reviewer.sources import Source
 from reviewer.store import FINISHED_STATUSES, FileStore, JobStatus, JobStore, make_engine
@@ -148,6 +150,8 @@ async def run_bulk(
         else:
             job = await asyncio.to_thread(store.get, job_of[name])
             entry = await asyncio.to_thread(evaluated_entry, store, job, name, vendor=vendor, missing="deleted")
+            if entry.review is not None and entry.review.round > 1:  # its report shows what each round changed
+                entry = entry.model_copy(update={"rounds": await asyncio.to_thread(round_summaries, store, job.id)})
             if vendor and entry.review is not None:  # a mapping given for any copy's name titles its report
                 entry = entry.model_copy(update={"review": entry.review.model_copy(update={"vendor_name": vendor})})
         entries.append(entry.model_copy(update={"file_names": names}))
@@ -159,6 +163,12 @@ async def run_bulk(
         failed=len(failures) + finished_failed,
         usage=usage,
     )
+
+
+def round_summaries(store: JobStore, review_id: str) -> list[RoundSummary]:
+    """The review's rounds as its report shows them (the lead's view: bulk runs where the store is)."""
+    fields = RoundSummary.model_fields.keys()
+    return [RoundSummary(**{k: getattr(v, k) for k in fields}) for v in round_views(store, review_id)]
 
 
 def bulk_comparison(

@@ -176,55 +176,68 @@ class RoundService:
         lead: bool = True,
         blind: bool = False,
     ) -> list[RoundView]:
-        """Every round of a review, oldest first, each done round with its changes since the last done round
-        before it. Every round counts with the panel's final grades of that round as `viewer` may see them
-        (None: the lead's full view); a round nobody assessed, with its grader's grades."""
-        job = self.store.get(review_id)
-        if job is None:
-            raise ReviewerError(f"no review with id '{review_id}'", code="not_found")
-        first = review_of(job)
-        panel = panel_of(self.store, review_id)
-        if viewer is not None:
-            panel = panel.visible_to(viewer, blind=blind, lead=lead)
-        first_final = final_review(first, panel) if first else None
-        views = [
-            RoundView(
-                number=1,
-                file_name=job.file_name,
-                status=RoundStatus(job.status.value),
-                created_at=_when(job.created_at),
-                finished_at=_when(job.finished_at),
-                error_code=job.error_code,
-                error_message=job.error_message,
-                overall_score=first_final.overall_score if first_final else None,
-                verdict=first_final.verdict if first_final else None,
-                review=first_final if with_reviews else None,
-            )
-        ]
-        last_done = (1, first_final) if first_final else None
-        for record in self.store.rounds_of(review_id):
-            view = RoundView(
-                number=record.number,
-                file_name=record.file_name,
-                status=record.status,
-                created_at=_when(record.created_at),
-                finished_at=_when(record.finished_at),
-                opened_by=record.opened_by,
-                error_code=record.error_code,
-                error_message=record.error_message,
-            )
-            graded = round_review(job, record)
-            if graded is not None:
-                review = final_review(graded, panel)
-                view.overall_score, view.verdict = review.overall_score, review.verdict
-                if with_reviews:
-                    view.review = review
-                if last_done is not None:
-                    number, previous = last_done
-                    view.compared_with = number
-                    view.changes = round_changes(previous, review, answer_document=record.file_name)
-                    if previous.overall_score is not None and review.overall_score is not None:
-                        view.score_change = round(review.overall_score - previous.overall_score, 1)
-                last_done = (record.number, review)
-            views.append(view)
-        return views
+        """Every round of a review (see round_views)."""
+        return round_views(self.store, review_id, with_reviews=with_reviews, viewer=viewer, lead=lead, blind=blind)
+
+
+def round_views(
+    store: JobStore,
+    review_id: str,
+    *,
+    with_reviews: bool = False,
+    viewer: str | None = None,
+    lead: bool = True,
+    blind: bool = False,
+) -> list[RoundView]:
+    """Every round of a review, oldest first, each done round with its changes since the last done round
+    before it. Every round counts with the panel's final grades of that round as `viewer` may see them
+    (None: the lead's full view); a round nobody assessed, with its grader's grades."""
+    job = store.get(review_id)
+    if job is None:
+        raise ReviewerError(f"no review with id '{review_id}'", code="not_found")
+    first = review_of(job)
+    panel = panel_of(store, review_id)
+    if viewer is not None:
+        panel = panel.visible_to(viewer, blind=blind, lead=lead)
+    first_final = final_review(first, panel) if first else None
+    views = [
+        RoundView(
+            number=1,
+            file_name=job.file_name,
+            status=RoundStatus(job.status.value),
+            created_at=_when(job.created_at),
+            finished_at=_when(job.finished_at),
+            error_code=job.error_code,
+            error_message=job.error_message,
+            overall_score=first_final.overall_score if first_final else None,
+            verdict=first_final.verdict if first_final else None,
+            review=first_final if with_reviews else None,
+        )
+    ]
+    last_done = (1, first_final) if first_final else None
+    for record in store.rounds_of(review_id):
+        view = RoundView(
+            number=record.number,
+            file_name=record.file_name,
+            status=record.status,
+            created_at=_when(record.created_at),
+            finished_at=_when(record.finished_at),
+            opened_by=record.opened_by,
+            error_code=record.error_code,
+            error_message=record.error_message,
+        )
+        graded = round_review(job, record)
+        if graded is not None:
+            review = final_review(graded, panel)
+            view.overall_score, view.verdict = review.overall_score, review.verdict
+            if with_reviews:
+                view.review = review
+            if last_done is not None:
+                number, previous = last_done
+                view.compared_with = number
+                view.changes = round_changes(previous, review, answer_document=record.file_name)
+                if previous.overall_score is not None and review.overall_score is not None:
+                    view.score_change = round(review.overall_score - previous.overall_score, 1)
+            last_done = (record.number, review)
+        views.append(view)
+    return views

@@ -3,6 +3,7 @@
 from html import escape
 
 from reviewer.render.markdown import FLAG_LABELS, VERDICT_LABELS, grade_label
+from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_html, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FindingFlag, Review
@@ -86,12 +87,12 @@ def render_html(review: Review, rounds: list[RoundSummary] | None = None) -> str
                     f"<blockquote class='rejected'>“{_e(c.quote)}”</blockquote>"
                     f"<p class='meta'>Not accepted as evidence: {_e(c.note or 'not verified')}</p>"
                 )
-        if f.clarification_question:
-            out.append(f"<p><strong>Ask the vendor:</strong> {_e(f.clarification_question)}</p>")
-    questions = [f for f in review.findings if f.clarification_question]
+        if question := open_question(f):
+            out.append(f"<p><strong>Ask the vendor:</strong> {_e(question)}</p>")
+    questions = [(f, q) for f in review.findings if (q := open_question(f))]
     if questions:
         out.append("<h2>Questions to send the vendor</h2><ol>")
-        out += [f"<li><strong>{_e(f.title)}</strong>: {_e(f.clarification_question)}</li>" for f in questions]
+        out += [f"<li><strong>{_e(f.title)}</strong>: {_e(q)}</li>" for f, q in questions]
         out.append("</ol>")
     u = review.usage
     out.append(

@@ -2,6 +2,7 @@
 the questions to send back to the vendor."""
 
 from reviewer.render.escape import markdown_text as _cell
+from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_markdown, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FinalSource, Finding, FindingFlag, Grade, Review
@@ -144,13 +145,13 @@ def render_markdown(review: Review, rounds: list[RoundSummary] | None = None) ->
         quotes = _quote_lines(f)
         if quotes:
             out += [*quotes, ""]
-        if f.clarification_question:
-            out += [f"**Ask the vendor:** {_cell(f.clarification_question)}", ""]
+        if question := open_question(f):
+            out += [f"**Ask the vendor:** {_cell(question)}", ""]
 
-    questions = [f for f in review.findings if f.clarification_question]
+    questions = [(f, q) for f in review.findings if (q := open_question(f))]
     if questions:
         out += ["## Questions to send the vendor", ""]
-        out += [f"{i}. **{_cell(f.title)}**: {_cell(f.clarification_question)}" for i, f in enumerate(questions, 1)]
+        out += [f"{i}. **{_cell(f.title)}**: {_cell(q)}" for i, (f, q) in enumerate(questions, 1)]
         out.append("")
 
     model = review.model or "none (offline)"

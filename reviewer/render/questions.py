@@ -7,6 +7,7 @@ vendor's copy must show the text as written, never run it as markup, a link or a
 import io
 import re
 from datetime import date
+from typing import Literal
 from xml.sax.saxutils import escape as xml_escape
 
 from pydantic import BaseModel, Field
@@ -52,6 +53,12 @@ def _question_for(finding: Finding, grade: Grade | None) -> str | None:
     # A failed criterion, or one a person downgraded from met, may have no question the model wrote:
     # the vendor is then asked to describe it.
     return (finding.clarification_question or "").strip() or describe_question(finding.title)
+
+
+def open_question(finding: Finding) -> str | None:
+    """What to ask the vendor about a finding at its grade (a final grade, once people decided): nothing
+    once it is met. Reports and the questions document ask the same."""
+    return _question_for(finding, finding.grade)
 
 
 def _parse_grades(review: Review, grades: dict[str, str] | None) -> dict[str, Grade]:
@@ -228,3 +235,18 @@ def to_pdf(sets: list[QuestionSet]) -> bytes:
     title = "Clarification questions"
     SimpleDocTemplate(out, pagesize=A4, title=title, author="", subject="", creator="", producer="").build(story)
     return out.getvalue()
+
+
+QuestionFormat = Literal["md", "docx", "pdf"]
+MEDIA_TYPES: dict[str, str] = {
+    "md": "text/markdown; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+def render_questions(sets: list[QuestionSet], format: QuestionFormat) -> bytes:
+    """The question sets as one document's bytes (Markdown as UTF-8)."""
+    if format == "md":
+        return to_markdown(sets).encode("utf-8")
+    return to_docx(sets) if format == "docx" else to_pdf(sets)

@@ -9,6 +9,7 @@ from reviewer.comparison import Comparison
 from reviewer.render.escape import slack_text as _escape
 from reviewer.render.failures import FAILURE_REASONS as NEUTRAL_FAILURE_REASONS
 from reviewer.render.markdown import VERDICT_LABELS
+from reviewer.render.questions import open_question
 from reviewer.render.wording import OFFLINE_SHORT, clip, plural
 from reviewer.review import Finding, Grade, Review
 from reviewer.rounds import RoundSummary
@@ -199,11 +200,9 @@ def summary_blocks(review: Review, review_id: str | None, base_url: str) -> list
             red_lines.append(f"…and {len(red) - MAX_RED_FLAGS} more in the full report")
         blocks += _packed(red_lines, ":triangular_flag_on_post: Red flags")
 
-    questions = [f for f in review.findings if f.clarification_question]
+    questions = [q for f in review.findings if (q := open_question(f))]
     if questions:
-        q_lines = [
-            f"{i}. {_escape(_clip(f.clarification_question, 280))}" for i, f in enumerate(questions[:MAX_QUESTIONS], 1)
-        ]
+        q_lines = [f"{i}. {_escape(_clip(q, 280))}" for i, q in enumerate(questions[:MAX_QUESTIONS], 1)]
         if len(questions) > MAX_QUESTIONS:
             q_lines.append(f"…and {len(questions) - MAX_QUESTIONS} more in the full report")
         blocks += _packed(q_lines, "Questions to send the vendor")

@@ -45,6 +45,35 @@ def test_a_bulk_rerun_shows_the_latest_round_its_final_grades_and_an_audit_sheet
     assert (audit[-1][2], audit[-1][4]) == ("ana", criterion) and audit[-1][5].endswith(f"-> {grade} (clause 4)")
 
 
+def _rounds_section(report: str) -> str:
+    return report[report.index("## Clarification rounds") : report.index("## Findings")]
+
+
+def test_a_bulk_runs_vendor_report_shows_what_each_round_changed_also_anonymised(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    assert main(["bulk", str(SAMPLE), "--out", str(tmp_path / "out"), "--backend", "offline"]) == 0
+    assert "## Clarification rounds" not in (tmp_path / "out" / "reports" / "Coral-Data.md").read_text()
+    store = JobStore(make_engine(Settings.load().storage.resolved_database_url))
+    review_id = store.list_jobs(None, 10, 0)[0][0].id
+    (tmp_path / "coral-answers.pdf").write_bytes(ANSWER)
+    assert main(["round", review_id, str(tmp_path / "coral-answers.pdf"), "--as", "ana"]) == 0
+    finding = json.loads(store.get_round(review_id, 2).result)["findings"][0]
+    grade = "red_flag" if finding["grade"] != "red_flag" else "met"
+    assert main(["assess", review_id, finding["criterion_id"], grade, "--reason", "clause 4", "--as", "ana"]) == 0
+
+    assert main(["bulk", str(SAMPLE), "--out", str(tmp_path / "out"), "--backend", "offline"]) == 0
+    section = _rounds_section((tmp_path / "out" / "reports" / "Coral-Data.md").read_text(encoding="utf-8"))
+    assert "### Round 2: coral-answers.pdf, score " in section
+    changed = next(line for line in section.splitlines() if f"(`{finding['criterion_id']}`)" in line)
+    assert changed.split(" | ")[2] == grade.replace("_", " ")  # round 2's final grade: the evaluator's
+
+    assert main(["bulk", str(SAMPLE), "--out", str(tmp_path / "anon"), "--backend", "offline", "--anonymize"]) == 0
+    report = (tmp_path / "anon" / "reports" / "Vendor-A.md").read_text(encoding="utf-8")
+    section = _rounds_section(report)
+    assert "### Round 2: Vendor A answer 2.pdf, score " in section
+    assert "coral" not in report.lower()  # neither the answer's file name nor the vendor's, anywhere
+
+
 def test_assess_and_consensus_take_a_round_and_refuse_one_that_is_not_there(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     assert main(["bulk", str(SAMPLE), "--out", str(tmp_path / "out"), "--backend", "offline"]) == 0

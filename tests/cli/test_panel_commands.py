@@ -54,9 +54,14 @@ def test_questions_follow_final_grades_in_each_format(reviewed, tmp_path, capsys
     capsys.readouterr()
     if met is not None:  # a criterion the panel downgrades gets a question to the vendor
         assert main(["assess", review_id, met["criterion_id"], "partial", "--reason", "vague", "--as", "ana"]) == 0
-    assert main(["questions", review_id]) == 0
+        capsys.readouterr()
+    assert main(["questions", review_id[:6], "--as", "ben"]) == 0
     markdown = capsys.readouterr().out
+    assert markdown.startswith("# Clarification questions: Coral Data\n")  # named as the comparison names it
     assert "1. " in markdown
+    assert main(["audit", review_id, "--format", "json"]) == 0
+    exported = json.loads(capsys.readouterr().out)[-1]
+    assert (exported["action"], exported["actor"], exported["after"]["format"]) == ("questions_exported", "ben", "md")
     if met is not None:
         assert met["title"] in markdown
     assert main(["questions", review_id, "--format", "docx", "-o", str(tmp_path / "q.docx")]) == 0

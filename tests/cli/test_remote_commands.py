@@ -4,14 +4,19 @@
 import socket
 import threading
 import time
+import uuid
 
+import docx
 import httpx2
 import pytest
 import uvicorn
+from pypdf import PdfReader
 
 from reviewer.api.app import create_app
 from reviewer.cli import main
 from reviewer.config import ApiSettings, JobSettings, Settings, StorageSettings
+from reviewer.store import JobStore, make_engine
+from tests.store.support import new_job
 from tests.test_rounds import ANSWER, KEYS, PROPOSAL, AnswerAwareBackend
 
 
@@ -126,3 +131,47 @@ def test_errors_from_the_server_or_the_connection_are_one_line_and_never_show_th
     closed.close()  # nothing listens there now
     assert main(["audit", review_id, "--api", f"http://127.0.0.1:{port}"]) == 1
     assert f"cannot reach the server at http://127.0.0.1:{port}" in _one_line_error(capsys)
+
+
+def _server_events(server: str, review_id: str) -> list[dict]:
+    response = httpx2.get(f"{server}/v1/reviews/{review_id}/audit", headers={"Authorization": f"Bearer {KEYS['lead']}"})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_questions_over_the_api_are_the_servers_export_and_in_its_audit_trail(server, review, monkeypatch, tmp_path):
+    review_id, findings = review
+    monkeypatch.setenv("REVIEWER_API_KEY", KEYS["ana"])
+    assert main(["questions", review_id[:8], "--format", "docx", "-o", str(tmp_path / "q.docx"), "--api", server]) == 0
+    paragraphs = [p.text for p in docx.Document(str(tmp_path / "q.docx")).paragraphs]
+    assert paragraphs[0] == "Clarification questions: Proposal" and paragraphs[3].startswith(
+        f"1. {findings[0]['title']}"
+    )
+    assert main(["questions", review_id, "--format", "pdf", "-o", str(tmp_path / "q.pdf"), "--api", server]) == 0
+    assert "Please answer each question" in PdfReader(str(tmp_path / "q.pdf")).pages[0].extract_text()
+    exported = [e for e in _server_events(server, review_id) if e["action"] == "questions_exported"]
+    assert [(e["actor"], e["after"]["format"]) for e in exported] == [("ana", "docx"), ("ana", "pdf")]
+
+
+def test_the_api_path_takes_a_unique_prefix_and_says_which_ids_an_ambiguous_one_starts(
+    server, review, monkeypatch, tmp_path, capsys
+):
+    review_id, findings = review
+    monkeypatch.setenv("REVIEWER_API_KEY", KEYS["ana"])
+    criterion = findings[1]["criterion_id"]
+    assert main(["assess", review_id[:6], criterion, "met", "--api", server]) == 0
+    assert capsys.readouterr().out.strip() == f"ana assessed {criterion} as met on {review_id}"
+    assert main(["audit", review_id[:6], "--api", server]) == 0
+    assert "ana  assessed" in capsys.readouterr().out
+
+    real = uuid.uuid4
+    monkeypatch.setattr("reviewer.store.jobs.uuid.uuid4", lambda: uuid.UUID("abcd" + real().hex[4:]))
+    store = JobStore(make_engine(f"sqlite:///{tmp_path / 'server' / 'reviewer.db'}"))
+    ids = [store.create_or_get(new_job(n))[0].id for n in (1, 2)]
+    store.engine.dispose()
+    assert main(["questions", "abcd", "--api", server]) == 2
+    err = _one_line_error(capsys)
+    assert "review id 'abcd' is ambiguous" in err and "(HTTP 409 ambiguous_id)" in err
+    assert all(i in err for i in ids)
+    assert main(["assess", "abcd9", criterion, "met", "--api", server]) == 2
+    assert "no review with id 'abcd9' (HTTP 404 not_found)" in _one_line_error(capsys)

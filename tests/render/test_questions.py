@@ -221,3 +221,35 @@ def test_markup_in_questions_stays_inert_in_pdf():
     assert "<b>Evil</b> =HYPERLINK(1)" in page and "[r](javascript:x)" in page
     assert f"1. **T**: {HOSTILE}" in page
     assert "/Annots" not in PdfReader(io.BytesIO(data)).pages[0]
+
+
+def test_reports_ask_the_vendor_what_the_questions_document_asks_once_the_panel_decided(rubric):
+    from datetime import UTC, datetime
+
+    from reviewer.assessment import Panel, final_review
+    from reviewer.render.html import render_html
+    from reviewer.render.markdown import render_markdown
+    from reviewer.render.slack import summary_blocks
+    from reviewer.review import Consensus
+
+    def decided(criterion_id: str, grade: Grade) -> Consensus:
+        at = datetime(2026, 12, 2, tzinfo=UTC)
+        return Consensus(
+            review_id="r", criterion_id=criterion_id, grade=grade, reason="agreed", lead="lead", created_at=at
+        )
+
+    # the panel settles acceptance_criteria as met and downgrades evaluation_first, which the grader met
+    panel = Panel(consensus=[decided("acceptance_criteria", Grade.MET), decided("evaluation_first", Grade.PARTIAL)])
+    review = final_review(make_review(rubric), panel)
+    sent = {item.criterion_id: item.question for item in question_set_for(review).items}
+    assert "acceptance_criteria" not in sent and "evaluation_first" in sent
+
+    markdown = render_markdown(review)
+    listed = markdown[markdown.index("## Questions to send the vendor") :].split("\n---\n")[0]
+    numbered = [line for line in listed.splitlines() if line[:1].isdigit()]
+    assert len(numbered) == len(sent) and "Who runs the acceptance test?" not in markdown
+    assert sent["evaluation_first"] in listed and f"**Ask the vendor:** {sent['evaluation_first']}" in markdown
+    html = render_html(review)
+    assert "Who runs the acceptance test?" not in html and sent["evaluation_first"] in html
+    slack = str(summary_blocks(review, "r", "http://127.0.0.1:8000"))
+    assert "Who runs the acceptance test?" not in slack and sent["evaluation_first"] in slack

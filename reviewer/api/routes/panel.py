@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from reviewer.api.deps import EvaluatorDep, PanelDep, StoreDep
+from reviewer.api.deps import EvaluatorDep, PanelDep, ReviewIdDep, StoreDep
 from reviewer.api.schemas import ErrorResponse
+from reviewer.queue.blind import blinded_event
 from reviewer.queue.panel import AssessmentInput, ConsensusInput
+from reviewer.queue.review_ids import resolve_review_id
 from reviewer.review import Assessment, Consensus
 from reviewer.store import AuditEvent
 
@@ -32,7 +34,7 @@ class AuditPage(BaseModel):
     summary="Confirm or change one criterion's grade (a reason is required when it differs from the grader's)",
 )
 async def add_assessment(
-    review_id: str, given: AssessmentInput, panel: PanelDep, evaluator: EvaluatorDep
+    review_id: ReviewIdDep, given: AssessmentInput, panel: PanelDep, evaluator: EvaluatorDep
 ) -> Assessment:
     return await panel.assess(review_id, evaluator.name, given)
 
@@ -44,7 +46,7 @@ async def add_assessment(
     summary="Set the panel's final grade of a criterion (evaluation leads only)",
 )
 async def set_consensus(
-    review_id: str, criterion_id: str, given: ConsensusInput, panel: PanelDep, evaluator: EvaluatorDep
+    review_id: ReviewIdDep, criterion_id: str, given: ConsensusInput, panel: PanelDep, evaluator: EvaluatorDep
 ) -> Consensus:
     return await panel.set_consensus(review_id, criterion_id, evaluator.name, evaluator.lead, given)
 
@@ -52,14 +54,21 @@ async def set_consensus(
 @router.get(
     "/{review_id}/audit",
     response_model=AuditPage,
-    responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
-    summary="The review's events, oldest first",
+    responses=ERRORS,
+    summary="The review's events, oldest first (a deleted review's by its full id)",
 )
 async def audit(
     review_id: str,
     store: StoreDep,
+    evaluator: EvaluatorDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> AuditPage:
     items, total = await asyncio.to_thread(store.events, review_id, limit, offset)
+    if total == 0:  # no events under the id as given: a unique prefix of a review's id (404 for neither)
+        review_id = await asyncio.to_thread(resolve_review_id, store, review_id)
+        items, total = await asyncio.to_thread(store.events, review_id, limit, offset)
+    job = await asyncio.to_thread(store.get, review_id)
+    if job is not None and not evaluator.lead and await asyncio.to_thread(store.in_blind_batch, job.id):
+        items = [blinded_event(job, e) for e in items]  # e.g. review_created's file name
     return AuditPage(items=items, total=total, limit=limit, offset=offset)

@@ -14,6 +14,7 @@ from reviewer.api.deps import (
     EvaluatorDep,
     IntakeDep,
     PanelDep,
+    ReviewIdDep,
     RoundsDep,
     RunnerDep,
     SettingsDep,
@@ -142,11 +143,11 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
 @router.get(
     "/{review_id}",
     response_model=ReviewJob,
-    responses=error_responses(404),
+    responses=error_responses(404, 409),
     summary="Status and, when done, the review with the panel's final grades of its latest round "
     "(`round` says which; every round: links.rounds)",
 )
-async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
+async def get_review(review_id: ReviewIdDep, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
     job = await _job_or_404(store, review_id)
     seen = await asyncio.to_thread(review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead)
     return ReviewJob.from_record(seen.job, review=seen.review)
@@ -158,7 +159,7 @@ async def get_review(review_id: str, store: StoreDep, panel: PanelDep, evaluator
     summary="The review rendered for people",
 )
 async def get_report(
-    review_id: str,
+    review_id: ReviewIdDep,
     store: StoreDep,
     panel: PanelDep,
     rounds: RoundsDep,

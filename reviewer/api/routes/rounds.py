@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel
 
-from reviewer.api.deps import EvaluatorDep, RoundsDep, SettingsDep, StoreDep
+from reviewer.api.deps import EvaluatorDep, ReviewIdDep, RoundsDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
@@ -17,7 +17,7 @@ from reviewer.store import RoundStatus
 
 router = APIRouter(prefix="/v1/reviews", tags=["rounds"])
 UPLOAD_ERRORS = error_responses(404, 408, 409, 413, 415, 422)
-READ_ERRORS = error_responses(404, 422)
+READ_ERRORS = error_responses(404, 409, 422)
 
 
 class RoundOpened(BaseModel):
@@ -40,7 +40,7 @@ class RoundList(BaseModel):
     summary="Attach the vendor's answer to a finished review: a new round, graded with both documents",
 )
 async def open_round(
-    review_id: str, file: UploadFile, settings: SettingsDep, rounds: RoundsDep, evaluator: EvaluatorDep
+    review_id: ReviewIdDep, file: UploadFile, settings: SettingsDep, rounds: RoundsDep, evaluator: EvaluatorDep
 ) -> RoundOpened:
     data = await read_upload(file, settings.ingest.max_file_bytes)
     opened = await rounds.open(review_id, data, file.filename or "answer.pdf", evaluator.name)
@@ -69,7 +69,7 @@ async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool
     responses=READ_ERRORS,
     summary="The review's rounds, oldest first, each with its per-criterion changes since the previous one",
 )
-async def list_rounds(review_id: str, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep) -> RoundList:
+async def list_rounds(review_id: ReviewIdDep, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep) -> RoundList:
     return RoundList(review_id=review_id, items=await _views(review_id, rounds, store, evaluator, with_reviews=False))
 
 
@@ -80,7 +80,7 @@ async def list_rounds(review_id: str, rounds: RoundsDep, store: StoreDep, evalua
     summary="One round with its own review (round 1's is GET /v1/reviews/{id})",
 )
 async def get_round(
-    review_id: str, number: int, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep
+    review_id: ReviewIdDep, number: int, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep
 ) -> RoundView:
     views = await _views(review_id, rounds, store, evaluator, with_reviews=True)
     found = next((v for v in views if v.number == number), None)
