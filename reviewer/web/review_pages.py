@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from reviewer.errors import BadInputError, ReviewerError
 from reviewer.queue.panel import AssessmentInput, ConsensusInput, NotAllowed
 from reviewer.queue.proposal import ProposalPages
+from reviewer.render.questions import open_question
 from reviewer.web import review_views
 from reviewer.web.auth import Viewer, current_viewer
 from reviewer.web.pages import STATUS_OF_CODE, checked_post, error_page, page, panel_of, sign_in_page
@@ -46,6 +47,7 @@ async def _review_response(
         data=data,
         quote_id=review_views.quote_id,
         on_the_proposal=review_views.on_the_proposal,
+        open_question=open_question,
         errors=form_state.get("errors", {}),
         values=form_state.get("values", {}),
         saved=request.query_params.get("saved"),

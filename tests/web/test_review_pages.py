@@ -255,3 +255,24 @@ def test_a_blind_panels_evaluator_sees_labels_on_the_pages_and_in_the_audit(clie
         shown = client.get(f"/web/reviews/{job['id']}{path}").text
         assert "Secret Vendor Inc" not in shown and "coral.pdf" not in shown, path
         assert f"Vendor {job['id'][:6]}" in shown, path
+
+
+def test_a_criterion_the_lead_settles_as_met_no_longer_asks_the_vendor_and_a_downgraded_one_does(client):
+    job = reviewed(client)
+    findings = job["review"]["findings"]
+    asked = next(f for f in findings if f["grade"] != "met" and f["clarification_question"])
+    met = next(f for f in findings if f["grade"] == "met")
+    lead = {"Authorization": f"Bearer {KEYS['lead']}"}
+    for finding, grade in ((asked, "met"), (met, "partial")):
+        url = f"/v1/reviews/{job['id']}/consensus/{finding['criterion_id']}"
+        assert client.put(url, headers=lead, json={"grade": grade, "reason": "agreed"}).status_code == 200
+    sign_in(client, "lead")
+    text = client.get(f"/web/reviews/{job['id']}").text
+
+    def section(criterion_id: str) -> str:
+        start = text.index(f'id="c-{criterion_id}"')
+        return text[start : text.find('id="c-', start + 1)]
+
+    assert "Question for the vendor" not in section(asked["criterion_id"])
+    downgraded = section(met["criterion_id"])
+    assert "Question for the vendor" in downgraded and f"addresses: {html.escape(met['title'])}" in downgraded
