@@ -62,6 +62,12 @@ class Document(BaseModel):
         f"file without any, about {CHARS_PER_PAGE:,} characters cut at paragraph ends.",
     )
     warnings: list[ReviewWarning] = Field(default_factory=list)
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="In a document masked for a model (reviewer/masking.py): the placeholders standing for hidden "
+        "names and personal data in its text. Empty for a document as it was read.",
+    )
+    vendor_placeholder: str | None = None  # the one of them standing for the vendor's name
 
     @property
     def char_count(self) -> int:

@@ -368,6 +368,8 @@ def mask_document(
             "pages": pages,
             "file_name": file_name,
             "sha256": hashlib.sha256(masked_text.encode()).hexdigest() if originals else document.sha256,
+            "placeholders": list(originals),
+            "vendor_placeholder": vendor_placeholder if vendor_placeholder in originals else None,
         }
     )
     labels = "|".join(re.escape(label) for label in LABELS.values())

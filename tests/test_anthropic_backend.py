@@ -290,3 +290,30 @@ def test_document_within_the_budget_is_sent_whole_to_every_group(rubric, setting
     review = review_with(fake, rubric, settings)
     assert all('excerpts="true"' not in body["messages"][0]["content"][0]["text"] for body in fake.requests)
     assert not any(w.code == "excerpts_only" for w in review.warnings)
+
+
+def test_a_blind_document_comes_with_a_note_naming_its_placeholders_and_a_plain_one_without(rubric, settings):
+    from reviewer.masking import MaskingPolicy
+
+    pages = ("Acme AI Ltd proposal. Contact jane.doe@acme.example for details.", PAGE_2)
+    blind = FakeAnthropic()
+    backend = AnthropicBackend(settings, client=blind.client())
+    review = asyncio.run(review_document(make_document(*pages), rubric, backend, masking=MaskingPolicy(blind=True)))
+    for body in blind.requests:
+        document_block, task_block = body["messages"][0]["content"]
+        assert "Acme" not in document_block["text"] and "[VENDOR]" in document_block["text"]
+        note = task_block["text"]
+        assert "replaced by placeholders" in note and "[VENDOR]" in note and "[EMAIL-1]" in note
+        assert "[VENDOR] is the company that submitted the proposal" in note
+    assert review.prompt_version == GRADING_PROMPT == "grading/v2"
+
+    sighted = FakeAnthropic()
+    review_with(sighted, rubric, settings, redact_personal_data=False)
+    assert all("placeholders" not in body["messages"][0]["content"][1]["text"] for body in sighted.requests)
+
+
+def test_redaction_alone_names_its_placeholders_without_a_vendor(rubric, settings):
+    fake = FakeAnthropic()
+    review_with(fake, rubric, settings, pages=("Call +44 20 7946 0958 about this proposal.", PAGE_2))
+    note = fake.requests[0]["messages"][0]["content"][1]["text"]
+    assert "[PHONE-1]" in note and "company that submitted" not in note

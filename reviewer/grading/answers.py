@@ -12,7 +12,7 @@ from reviewer.documents import Document
 from reviewer.grading.base import InjectionReport, RawFinding
 from reviewer.grading.excerpts import estimate_tokens, render_excerpts, select_passages
 from reviewer.grading.offline import index_document
-from reviewer.grading.prompts import GRADING_PROMPT, load_template, render_document
+from reviewer.grading.prompts import GRADING_PROMPT, load_template, render_document, render_masked_note
 from reviewer.notices import ReviewWarning
 from reviewer.review import Grade, Usage
 from reviewer.rubric import Criterion, Rubric
@@ -98,12 +98,14 @@ def document_prompts(
 ) -> list[tuple[str, str]]:
     """Per group: the document block and a note for the task. The whole page-marked document for
     all groups when it fits the token budget; otherwise each group's own excerpts."""
+    masked_note = render_masked_note(document)
     whole = render_document(document)
     whole_tokens = estimate_tokens(whole)
     if whole_tokens <= settings.grading.document_token_budget:
-        return [(whole, "")] * len(groups)
+        return [(whole, masked_note)] * len(groups)
     passages, index = index_document(document)
-    note = load_template(GRADING_PROMPT, "excerpts").substitute(document_tokens=f"{whole_tokens:,}")
+    excerpts_note = load_template(GRADING_PROMPT, "excerpts").substitute(document_tokens=f"{whole_tokens:,}")
+    note = f"{masked_note}\n\n{excerpts_note}" if masked_note else excerpts_note
     prompts = []
     for group in groups:
         selected = select_passages(group, passages, index, settings.grading.excerpt_passages_per_criterion)

@@ -8,7 +8,7 @@ from reviewer.documents import Document
 from reviewer.injection import neutralise_markup
 from reviewer.rubric import Criterion, Rubric
 
-GRADING_PROMPT = "grading/v1"
+GRADING_PROMPT = "grading/v2"  # v2: v1 and a note on the placeholders of a masked document (masked.md)
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "_prompts"
 _SOURCE_TREE = Path(__file__).resolve().parent.parent.parent / "prompts"
@@ -59,6 +59,20 @@ def render_document(document: Document, pages: list[int] | None = None) -> str:
         parts.append(f'<page number="{page.number}">\n{neutralise_markup(page.content)}\n</page>')
     parts.append("</document>")
     return "\n".join(parts)
+
+
+def render_masked_note(document: Document, version: str = GRADING_PROMPT) -> str:
+    """What the model is told about the placeholders that stand for hidden names (reviewer/masking.py); ''
+    for a document sent as it is."""
+    if not document.placeholders:
+        return ""
+    vendor = document.vendor_placeholder
+    return load_template(version, "masked").substitute(
+        placeholders=", ".join(document.placeholders),
+        vendor_sentence=f" ({vendor} is the company that submitted the proposal; give it as `vendor_name`)"
+        if vendor
+        else "",
+    )
 
 
 def render_task(criteria: list[Criterion], version: str = GRADING_PROMPT) -> str:
