@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import time
+from pathlib import Path
 
 import anthropic
 import httpx2
@@ -205,6 +206,31 @@ def test_an_offline_review_sends_and_logs_nothing(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == f"no requests left this machine for {review_id}"
     assert main(["egress", "nope"]) == 2
     assert capsys.readouterr().err.strip() == "reviewer: error: no review with id 'nope'"
+
+
+def test_a_one_off_cli_review_records_its_requests_under_a_run_id_the_egress_command_shows(capsys, monkeypatch):
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("REVIEWER_OPENAI_BASE_URL", server.url)
+        monkeypatch.setenv("REVIEWER_OPENAI_MODEL", "llama-4")
+        assert main(["review", PROPOSAL, "--backend", "openai_compatible", "--format", "json"]) == 0
+    raw = [r.raw for r in server.received]
+    err = capsys.readouterr().err
+    said = re.search(
+        r"(\d+) requests \(([\d,]+) bytes\) left this machine for 127\.0\.0\.1; `reviewer egress (\w+)`", err
+    )
+    assert said, err
+    assert int(said[1]) == len(raw) == 2 and int(said[2].replace(",", "")) == sum(len(b) for b in raw)
+    assert main(["egress", said[3], "--json"]) == 0
+    log = json.loads(capsys.readouterr().out)
+    assert log["requests"] == 2 and {i["model"] for i in log["items"]} == {"llama-4"}
+    assert sorted(i["sha256"] for i in log["items"]) == sorted(hashlib.sha256(b).hexdigest() for b in raw)
+
+
+def test_a_one_off_offline_cli_review_opens_no_store_and_says_nothing_of_egress(capsys):
+    assert main(["review", PROPOSAL, "--backend", "offline", "--format", "json"]) == 0
+    assert "left this machine" not in capsys.readouterr().err
+    database = Settings.load().storage.resolved_database_url.split("///", 1)[-1]
+    assert not Path(database).exists()
 
 
 # --- REVIEWER_ALLOWED_HOSTS -----------------------------------------------------------------------

@@ -2,11 +2,13 @@
 for, and the one-line notices the CLI prints on stderr."""
 
 import argparse
+import contextlib
 import sys
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from reviewer.config import Settings
@@ -77,3 +79,20 @@ class Context:
 
         name = self.backend_name(args)
         return create_backend(name, self.model_settings(args, name))
+
+    @contextlib.contextmanager
+    def recorded_egress(self, sends: bool, purpose: str = "grading") -> "Iterator[None]":
+        """What a command that queues no job sends off the machine, recorded in the job store under a run id
+        (reviewer.queue.egress.CommandEgress) and summed up on stderr; nothing for a command that sends nothing
+        (`sends` False: the offline grader, which never opens the store)."""
+        if not sends:
+            yield
+            return
+        from reviewer.queue.egress import command_egress
+
+        with command_egress(self.settings.storage.resolved_database_url, purpose) as egress:
+            try:
+                yield
+            finally:
+                if summary := egress.summary():
+                    note(summary)

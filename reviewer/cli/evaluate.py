@@ -117,33 +117,34 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
     prediction_lines: list[str] = []
     if args.batch_api and backend.name != "anthropic":
         raise BadInputError("--batch-api needs the anthropic backend", code="bad_option")
-    for labelled in labelled_sets:
-        if args.batch_api:
-            state_dir = context.settings.storage.data_dir / "batches"
-            report, predictions = evaluate_in_batch(
-                labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress, masking=masking
-            )
-        else:
-            report, predictions = evaluate(
-                labelled,
-                backend,
-                limit=args.limit,
-                concurrency=args.concurrency,
-                show_progress=not args.no_progress,
-                masking=masking,
-            )
-        reports.append(report)
-        if report.gold_quotes_not_found:
-            note(
-                f"warning: {labelled.name}: {len(report.gold_quotes_not_found)} gold quotes are not in "
-                f"their documents' text and count as no evidence; first: {report.gold_quotes_not_found[0]}"
-            )
-        grader = " ".join(filter(None, (report.backend, report.model)))
-        prediction_lines += [PredictionLine.of(p, labelled.name, grader).model_dump_json() for p in predictions]
-        if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
-            below.append(f"{labelled.name}: accuracy {report.metrics.accuracy:.3f} < {args.min_accuracy}")
-        if args.min_macro_f1 is not None and report.metrics.macro_f1 < args.min_macro_f1:
-            below.append(f"{labelled.name}: macro-F1 {report.metrics.macro_f1:.3f} < {args.min_macro_f1}")
+    with context.recorded_egress(not backend.offline):
+        for labelled in labelled_sets:
+            if args.batch_api:
+                state_dir = context.settings.storage.data_dir / "batches"
+                report, predictions = evaluate_in_batch(
+                    labelled, backend, state_dir, limit=args.limit, show_progress=not args.no_progress, masking=masking
+                )
+            else:
+                report, predictions = evaluate(
+                    labelled,
+                    backend,
+                    limit=args.limit,
+                    concurrency=args.concurrency,
+                    show_progress=not args.no_progress,
+                    masking=masking,
+                )
+            reports.append(report)
+            if report.gold_quotes_not_found:
+                note(
+                    f"warning: {labelled.name}: {len(report.gold_quotes_not_found)} gold quotes are not in "
+                    f"their documents' text and count as no evidence; first: {report.gold_quotes_not_found[0]}"
+                )
+            grader = " ".join(filter(None, (report.backend, report.model)))
+            prediction_lines += [PredictionLine.of(p, labelled.name, grader).model_dump_json() for p in predictions]
+            if args.min_accuracy is not None and report.metrics.accuracy < args.min_accuracy:
+                below.append(f"{labelled.name}: accuracy {report.metrics.accuracy:.3f} < {args.min_accuracy}")
+            if args.min_macro_f1 is not None and report.metrics.macro_f1 < args.min_macro_f1:
+                below.append(f"{labelled.name}: macro-F1 {report.metrics.macro_f1:.3f} < {args.min_macro_f1}")
     if args.predictions:
         write_atomically(args.predictions, "".join(line + "\n" for line in prediction_lines))
     if args.format == "json":

@@ -8,6 +8,8 @@ import json
 
 from reviewer.cli.context import EXIT_OK, Context, note
 
+MAX_DAYS = 36_500  # as REVIEWER_RETENTION_DAYS allows
+
 
 def add_parser(sub) -> None:
     parser = sub.add_parser("purge", help="delete reviews and stored files older than the retention period")
@@ -57,8 +59,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     from reviewer.queue.services import Services
 
     days = args.days if args.days is not None else context.settings.storage.retention_days
-    if days is not None and days < 0:
-        raise BadInputError(f"--days must be 0 or more, got {days}", code="bad_option")
+    if days is not None and not 0 <= days <= MAX_DAYS:
+        raise BadInputError(f"--days must be from 0 to {MAX_DAYS:,} (100 years), got {days}", code="bad_option")
     if not days:
         note("no retention period (REVIEWER_RETENTION_DAYS unset or 0, or --days 0): nothing is deleted")
         return EXIT_OK

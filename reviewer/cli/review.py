@@ -107,7 +107,8 @@ def _run(args: argparse.Namespace, context: Context, extractor: "OneOffExtractor
         backend = context.backend(args)
         document = reading.result()
     masking = MaskingPolicy.from_settings(settings.grading, blind=args.blind)
-    review = asyncio.run(review_document(document, rubric, backend, masking=masking))
+    with context.recorded_egress(not backend.offline):
+        review = asyncio.run(review_document(document, rubric, backend, masking=masking))
     emit(render(review, output_format(args.format, args.output), settings.api.public_base_url), args.output)
     if review.error_count:
         note(f"{review.error_count} criteria could not be graded; see their errors in the report")

@@ -80,7 +80,8 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
         from reviewer.requirements.claude import extract_with_claude
 
         model_settings = settings.with_model(args.model)
-        extraction = asyncio.run(extract_with_claude(document, model_settings))
+        with context.recorded_egress(True, "rfp_extraction"):
+            extraction = asyncio.run(extract_with_claude(document, model_settings))
         label = f"Claude, {model_settings.anthropic.model}"
         note(f"requirements extracted by {label}; {len(extraction.dropped)} dropped as unverified")
     else:

@@ -69,7 +69,9 @@ def test_bad_days_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     assert main(["purge", "--days", "-3"]) == 2
     err = capsys.readouterr().err
-    assert err == "reviewer: error: --days must be 0 or more, got -3\n"
+    assert err == "reviewer: error: --days must be from 0 to 36,500 (100 years), got -3\n"
+    assert main(["purge", "--days", "99999999999"]) == 2  # past any date: refused, not a traceback
+    assert capsys.readouterr().err == "reviewer: error: --days must be from 0 to 36,500 (100 years), got 99999999999\n"
     monkeypatch.setenv("REVIEWER_RETENTION_DAYS", "soon")
     assert main(["purge"]) == 2
     err = capsys.readouterr().err
