@@ -118,3 +118,31 @@ def test_a_blind_review_is_queued_whatever_the_length_of_the_model_id():
     catalog = RubricCatalog.from_settings(settings)
     target = ReviewTarget.resolve(settings, catalog, Runner(), "default", "anthropic", blind=True)
     assert (target.model, target.blind) == ("m" * 64, True)
+
+
+def test_a_batch_with_blind_input_grades_every_file_blind(tmp_path):
+    backend = RecordingBackend()
+
+    def factory(name, settings):
+        return backend if name == "recording" else create_backend(name, settings)
+
+    pdfs = [SAMPLES / "coral_data.pdf", SAMPLES / "brightpath_ai.pdf"]
+    with make_client(tmp_path, factory=factory) as client:
+        created = client.post(
+            "/v1/batches",
+            headers=AUTH,
+            data={"backend": "recording", "blind_input": "true"},
+            files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in pdfs],
+        )
+        assert created.status_code == 202, created.text
+        jobs = [wait_for(client, item["job_id"]) for item in created.json()["items"]]
+        sighted = client.post(
+            "/v1/batches",
+            headers=AUTH,
+            data={"backend": "recording"},
+            files=[("files", (pdfs[0].name, pdfs[0].read_bytes(), "application/pdf"))],
+        )
+        assert sighted.json()["items"][0]["job_id"] not in {j["id"] for j in jobs}
+    assert [j["review"]["blind"] for j in jobs] == [True, True]
+    sent = ["\n".join(p.text for p in d.pages).casefold() for d in backend.sent[:2]]
+    assert "coral" not in sent[0] + sent[1] and "brightpath" not in sent[0] + sent[1]

@@ -88,12 +88,19 @@ async def create_batch(
     blind: Annotated[
         bool, Form(description="blind panel: labels for evaluators, and others' grades hidden until one submits")
     ] = False,
+    blind_input: Annotated[
+        bool,
+        Form(
+            description="blind model input for every file (as `blind` on POST /v1/reviews): names, emails, phone "
+            "numbers and URLs are replaced by placeholders before a document is sent to a model"
+        ),
+    ] = False,
     force: Annotated[bool, Query()] = False,
     mandatory: MandatoryQuery = "flag",
 ) -> JSONResponse:
     if len(files) > MAX_FILES:
         raise ApiError(422, "too_many_files", f"at most {MAX_FILES} files per batch")
-    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend)
+    target = ReviewTarget.resolve(settings, catalog, runner, rubric, backend, blind=blind_input)
 
     async def read_each() -> AsyncIterator[IncomingFile]:
         for upload in files:
