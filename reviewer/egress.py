@@ -42,7 +42,10 @@ class EgressRecord(BaseModel):
     path: str = Field(description="The URL path, without its query string.")
     model: str | None = None
     review_id: str | None = None
-    purpose: str = Field(description="grading, clarification_round, message_batch, rfp_extraction.")
+    purpose: str = Field(
+        description="grading, clarification_round, message_batch, rfp_extraction, authentication (a platform's "
+        "token exchange)."
+    )
     bytes_sent: int = Field(description="Size of the request body in bytes (headers not counted).")
     sha256: str = Field(description="SHA-256 of the request body, to match against a provider's own logs.")
 
@@ -123,37 +126,66 @@ class EgressRefused(HostNotAllowed):
 RequestHook = Callable[["httpx2.Request"], Awaitable[None]]
 
 
+def _refuse_unless_allowed(host: str, allowed: list[str]) -> None:
+    if allowed and host.lower() not in allowed:
+        log.error("refused a request to %s: not in %s", host, ALLOWED_HOSTS_SETTING)
+        raise EgressRefused(f"a request to {host} was refused: not in {ALLOWED_HOSTS_SETTING}; it was not sent")
+
+
+def _scoped_records(
+    provider: str, host: str, method: str, path: str, model: str | None, body: bytes, purpose: str | None = None
+) -> tuple[EgressRecorder, list[EgressRecord]] | None:
+    """The records of one request in the current scope, and where they go; None outside a recorded scope."""
+    scope = _scope.get()
+    base = EgressRecord(
+        at=datetime.now(UTC),
+        provider=provider,
+        host=host,
+        method=method,
+        path=path,
+        model=model,
+        purpose=purpose or (scope.purpose if scope else "grading"),
+        bytes_sent=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+    )
+    if scope is None or scope.recorder is None:
+        log.debug("egress outside a recorded scope: %s %s%s, %d bytes", method, host, path, len(body))
+        return None
+    return scope.recorder, [base.model_copy(update={"review_id": r}) for r in scope.review_ids] or [base]
+
+
 def event_hooks(provider: str, model: str | None, allowed: list[str]) -> dict[str, list[RequestHook]]:
     """`event_hooks=` for the httpx2 client of a backend: refuse a host not allowed, record the rest."""
 
     import httpx2
 
     async def on_request(request: httpx2.Request) -> None:
-        host = request.url.host
-        if allowed and host.lower() not in allowed:
-            log.error("refused a request to %s: not in %s", host, ALLOWED_HOSTS_SETTING)
-            raise EgressRefused(f"a request to {host} was refused: not in {ALLOWED_HOSTS_SETTING}; it was not sent")
+        _refuse_unless_allowed(request.url.host, allowed)
         try:
             body = request.content
         except httpx2.RequestNotRead:
             body = await request.aread()
-        scope = _scope.get()
-        base = EgressRecord(
-            at=datetime.now(UTC),
-            provider=provider,
-            host=host,
-            method=request.method,
-            path=request.url.path,
-            model=model,
-            purpose=scope.purpose if scope else "grading",
-            bytes_sent=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
-        if scope is None or scope.recorder is None:
-            log.debug("egress outside a recorded scope: %s %s%s, %d bytes", base.method, host, base.path, len(body))
-            return
-        records = [base.model_copy(update={"review_id": r}) for r in scope.review_ids] or [base]
-        # Recorded before it is sent: a request whose record cannot be written does not go out.
-        await asyncio.to_thread(scope.recorder.record_egress, records)
+        found = _scoped_records(provider, request.url.host, request.method, request.url.path, model, body)
+        if found is not None:
+            recorder, records = found
+            # Recorded before it is sent: a request whose record cannot be written does not go out.
+            await asyncio.to_thread(recorder.record_egress, records)
 
     return {"request": [on_request]}
+
+
+def check_and_record(
+    provider: str, url: str, method: str, body: bytes | str | None, allowed: list[str], *, purpose: str
+) -> None:
+    """For a request a library sends with its own HTTP client (Google's OAuth token exchange): what the hook
+    does, called just before it is sent, from synchronous code."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    _refuse_unless_allowed(host, allowed)
+    data = body.encode() if isinstance(body, str) else body or b""
+    found = _scoped_records(provider, host, method, parts.path or "/", None, data, purpose)
+    if found is not None:
+        recorder, records = found
+        recorder.record_egress(records)

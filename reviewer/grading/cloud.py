@@ -24,6 +24,7 @@ from typing import Any
 import anthropic
 
 from reviewer.config import Settings
+from reviewer.egress import check_and_record
 from reviewer.errors import ConfigurationError
 from reviewer.grading.answers import GroupOutcome, GroupRequest
 from reviewer.grading.anthropic_backend import AnthropicBackend, _api_error_message, checked_host, egress_http_client
@@ -190,8 +191,10 @@ def create_bedrock_backend(settings: Settings) -> CloudBackend:
 # --- Google Vertex AI -------------------------------------------------------------------------
 
 
-def google_credentials() -> Any:
-    """Application Default Credentials, with one clear line when google-auth or the credentials are missing."""
+def google_credentials(allowed_hosts: list[str] | None = None) -> Any:
+    """Application Default Credentials, with one clear line when google-auth or the credentials are missing.
+    Their token exchange goes through google-auth's own HTTP client, not the SDK's: it is checked against
+    REVIEWER_ALLOWED_HOSTS and logged as egress (purpose `authentication`) like any other request."""
     try:
         import google.auth
         import google.auth.exceptions
@@ -209,6 +212,21 @@ def google_credentials() -> Any:
             "or set GOOGLE_APPLICATION_CREDENTIALS",
             code="missing_credentials",
         ) from None
+    return _token_exchange_checked(credentials, allowed_hosts or [])
+
+
+def _token_exchange_checked(credentials: Any, allowed_hosts: list[str]) -> Any:
+    """`credentials` whose refresh sends its token request through check_and_record first."""
+    refresh = credentials.refresh
+
+    def checked_refresh(request: Any) -> None:
+        def send(url: str, method: str = "GET", body: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+            check_and_record("vertex", url, method, body, allowed_hosts, purpose="authentication")
+            return request(url, method=method, body=body, headers=headers, **kwargs)
+
+        refresh(send)
+
+    credentials.refresh = checked_refresh
     return credentials
 
 
@@ -245,7 +263,7 @@ def create_vertex_backend(settings: Settings, *, access_token: str | None = None
         "no model for the vertex backend: set REVIEWER_VERTEX_MODEL (e.g. claude-sonnet-5-5@20260101) or pass --model",
         "missing_model",
     )
-    credentials = None if access_token else google_credentials()
+    credentials = None if access_token else google_credentials(settings.egress.allowed_hosts)
     return _with_client(
         CloudBackend(
             settings,

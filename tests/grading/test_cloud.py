@@ -273,3 +273,78 @@ def test_platform_model_ids_price_as_their_anthropic_model():
     assert base_model_name("us.anthropic.claude-haiku-5-5-20260101-v1:0") == "claude-haiku-5-5"
     assert base_model_name("claude-opus-5-5@20260101") == "claude-opus-5-5"
     assert base_model_name("claude-sonnet-5-5") == "claude-sonnet-5-5"
+
+
+# --- Vertex AI with Application Default Credentials (google-auth, the vertex extra) -----------
+
+
+@pytest.fixture
+def google_key(monkeypatch, tmp_path):
+    """A service-account key file whose token endpoint is a fake on loopback; GOOGLE_APPLICATION_CREDENTIALS
+    names it, and google-auth is kept from looking for a metadata server."""
+    pytest.importorskip("google.auth", reason="google-auth is the vertex extra: pip install 'reviewer[vertex]'")
+    from tests.fake_google_token_server import FakeGoogleTokenServer
+
+    def start(host_name: str = "127.0.0.1") -> FakeGoogleTokenServer:
+        tokens = FakeGoogleTokenServer(host_name)
+        tokens.__enter__()
+        started.append(tokens)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tokens.write_key_file(tmp_path / "key.json")))
+        return tokens
+
+    started: list = []
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    yield start
+    for tokens in started:
+        tokens.__exit__(None, None, None)
+
+
+def test_vertex_signs_in_with_a_service_account_key_through_google_auth(settings, google_key):
+    from tests.fake_google_token_server import ACCESS_TOKEN, CLIENT_EMAIL
+
+    tokens = google_key()
+    with FakeAnthropicServer(quotes=QUOTES, usage=USAGE) as server:
+        review = run(create_backend("vertex", vertex_settings(settings, server)))
+    assert tokens.requests >= 1 and len(tokens.claims) == tokens.requests  # every assertion signed with the key
+    claims = tokens.claims[0]
+    assert claims["iss"] == CLIENT_EMAIL and claims["aud"] == "https://oauth2.googleapis.com/token"  # as Google signs
+    assert "https://www.googleapis.com/auth/cloud-platform" in claims["scope"].split()
+    assert [h["authorization"] for h in server.headers] == [f"Bearer {ACCESS_TOKEN}"] * 2
+    assert_review_with_verified_quote_and_usage(review, VERTEX_MODEL, calls=2)
+
+
+def test_vertex_token_exchange_is_logged_as_egress_and_held_to_the_allowed_hosts(settings, google_key):
+    from reviewer.egress import EgressRefused, egress_scope
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.records: list = []
+
+        def record_egress(self, records):
+            self.records.extend(records)
+
+    recorder = Recorder()
+    tokens = google_key()
+    with FakeAnthropicServer(quotes=QUOTES, usage=USAGE) as server:
+        backend = create_backend("vertex", vertex_settings(settings, server))
+
+        async def graded():
+            with egress_scope(recorder, "r1"):
+                return await review_document(make_document(PAGE_1, PAGE_2), _rubric(), backend)
+
+        asyncio.run(graded())
+    signing_in = [r for r in recorder.records if r.purpose == "authentication"]
+    assert len(signing_in) == tokens.requests >= 1
+    assert {(r.provider, r.host, r.method, r.path, r.review_id) for r in signing_in} == {
+        ("vertex", "127.0.0.1", "POST", "/token", "r1")
+    }
+    assert all(r.bytes_sent > 500 for r in signing_in)  # the signed assertion, hashed, never stored
+
+    elsewhere = google_key("localhost")  # the token endpoint on a host the list does not name
+    allowed = vertex_settings(settings, server).updated(egress={"allowed_hosts": ["127.0.0.1"]})
+    with FakeAnthropicServer(quotes=QUOTES) as server:
+        backend = create_backend("vertex", allowed.updated(vertex={"base_url": f"{server.url}/v1"}))
+        with pytest.raises(EgressRefused, match="localhost"):
+            run(backend)
+        assert server.requests == 0
+    assert elsewhere.requests == 0
