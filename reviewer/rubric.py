@@ -53,6 +53,18 @@ class Guidance(BaseModel):
     red_flag: str = Field(min_length=1, description="What runs against the criterion.")
 
 
+class RequirementSource(BaseModel):
+    """One RFP requirement of a criterion that groups several (reviewer rubric from-rfp --group)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str | None = Field(default=None, description="The RFP's own clause number.")
+    strength: Literal["must", "should", "may"]
+    text: str = Field(min_length=1, description="The requirement in the RFP's own words.")
+    page: int = Field(ge=1, description="The RFP page it is on.")
+    quote: str = Field(min_length=1, description="The requirement verbatim from the RFP (verified).")
+
+
 class Criterion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -76,6 +88,11 @@ class Criterion(BaseModel):
     mandatory: bool = Field(default=False, description="A proposal failing it fails the RFP's mandatory requirements.")
     source_page: int | None = Field(default=None, ge=1, description="The RFP page the requirement is on.")
     source_quote: str | None = Field(default=None, description="The requirement verbatim from the RFP.")
+    members: list[RequirementSource] = Field(
+        default_factory=list,
+        description="When the criterion groups closely related RFP requirements: each one with its source "
+        "(its strength is then the strongest member's).",
+    )
 
     @property
     def default_question(self) -> str:

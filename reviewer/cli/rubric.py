@@ -1,6 +1,7 @@
 """reviewer rubric from-rfp RFP.pdf: the RFP's requirements as a rubric file to edit before use."""
 
 import argparse
+import textwrap
 from pathlib import Path
 
 from reviewer.cli.context import EXIT_OK, Context, note
@@ -25,9 +26,16 @@ def add_parser(sub) -> None:
         "sentences found by modal verbs and clause numbers (no language model)",
     )
     from_rfp.add_argument("--model", default=None, help="the Claude model (default: the configured one)")
+    from_rfp.add_argument(
+        "--group",
+        action="store_true",
+        help="one criterion per group of closely related requirements (same heading, same subject; at most "
+        "6 each), its strength the strongest member's; offline: by clause numbering, headings and shared words",
+    )
 
 
-def _header(file_name: str, method: str, count: int, merged: str | None) -> list[str]:
+def _header(file_name: str, method: str, count: int, merged: str | None, grouped: int | None = None) -> list[str]:
+    from reviewer.requirements.grouping import MAX_MEMBERS, MEASURED_GROUPING
     from reviewer.requirements.offline import MEASURED
 
     lines = [f"Rubric drawn from {file_name} by `reviewer rubric from-rfp` ({count} requirements)."]
@@ -42,6 +50,19 @@ def _header(file_name: str, method: str, count: int, merged: str | None) -> list
             f"Extracted by Claude ({method}); every quote was checked against the RFP and unverified ones",
             "dropped. Recall is not measured for this backend yet: read the RFP beside this file.",
         ]
+    if grouped is not None:
+        how = (
+            "Claude's own labels"
+            if method != "offline"
+            else f"clause numbering, headings and shared words; measured {MEASURED_GROUPING}"
+        )
+        lines += textwrap.wrap(
+            f"GROUPED (--group): the {count} requirements are {grouped} criteria; closely related ones (same "
+            f"heading, same subject, at most {MAX_MEMBERS}) share one criterion, by {how}. A group's strength and "
+            "weight are its strongest member's: a group holding one 'must' is mandatory. Its comment lists every "
+            "member's page, clause, strength and quote; split a group to weigh its members apart.",
+            96,
+        )
     lines += [
         "Each criterion's comment gives its source: page, clause, strength and the RFP's own words.",
         "Weights: must/shall 3 (mandatory), should 2, may 1.",
@@ -81,7 +102,7 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
 
         model_settings = settings.with_model(args.model)
         with context.recorded_egress(True, "rfp_extraction"):
-            extraction = asyncio.run(extract_with_claude(document, model_settings))
+            extraction = asyncio.run(extract_with_claude(document, model_settings, group=args.group))
         label = f"Claude, {model_settings.anthropic.model}"
         note(f"requirements extracted by {label}; {len(extraction.dropped)} dropped as unverified")
     else:
@@ -96,12 +117,15 @@ def run_from_rfp(args: argparse.Namespace, context: Context) -> int:
         raise BadInputError(
             f"{args.file}: no requirements found (no shall/must/should/may sentences or requirement tables)"
         )
-    rubric = to_rubric(extraction, merge=merge)
-    header = _header(document.file_name, label, len(extraction.requirements), merge.id if merge else None)
+    rubric = to_rubric(extraction, merge=merge, group=args.group)
+    own = len(rubric.criteria) - (len(merge.criteria) if merge else 0)
+    count = len(extraction.requirements)
+    header = _header(document.file_name, label, count, merge.id if merge else None, own if args.group else None)
     emit(rubric_yaml(rubric, header=header, merged_from=merge.id if merge else None), args.output)
     mandatory = sum(r.mandatory for r in extraction.requirements)
     where = f" to {args.output}" if args.output else ""
-    note(f"{len(extraction.requirements)} requirements ({mandatory} mandatory) written{where}")
+    grouped = f" in {own} criteria ({sum(len(c.members) > 1 for c in rubric.criteria)} groups)" if args.group else ""
+    note(f"{count} requirements ({mandatory} mandatory){grouped} written{where}")
     return EXIT_OK
 
 

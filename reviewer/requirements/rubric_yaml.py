@@ -40,8 +40,33 @@ def _source_comment(criterion: Criterion, merged_from: str | None) -> str:
     return f"RFP p.{criterion.source_page}{ref}{strength}: '{criterion.source_quote}'"
 
 
+def _group_comments(criterion: Criterion) -> list[str]:
+    """A grouped criterion's comment: how its strength was set, then each member's source."""
+    strengths = [m.strength for m in criterion.members]
+    pages = sorted({m.page for m in criterion.members})
+    where = f"p.{pages[0]}" if len(pages) == 1 else f"pp.{pages[0]}-{pages[-1]}"
+    weaker = sorted({s for s in strengths if s != criterion.strength}, key=strengths.index)
+    mixed = (
+        f" Its {' and '.join(repr(s) for s in weaker)} members are weighed as '{criterion.strength}' here."
+        if weaker
+        else ""
+    )
+    lines = _comment(
+        f"A group of {len(criterion.members)} closely related RFP requirements ({where}), graded as one "
+        f"criterion. Its strength is its strongest member's ({criterion.strength}"
+        f"{', mandatory' if criterion.mandatory else ''}; members: {', '.join(strengths)}), and so is its "
+        f"weight.{mixed} Split it (one criterion per member, as without --group) to weigh them apart.",
+        2,
+    )
+    for i, member in enumerate(criterion.members, start=1):
+        ref = f" {member.reference}" if member.reference else ""
+        lines += _comment(f"({i}) RFP p.{member.page}{ref} [{member.strength}]: '{member.quote}'", 2)
+    return lines
+
+
 def _criterion_lines(criterion: Criterion, merged_from: str | None) -> list[str]:
-    lines = _comment(_source_comment(criterion, merged_from), 2)
+    grouped = bool(criterion.members)
+    lines = _group_comments(criterion) if grouped else _comment(_source_comment(criterion, merged_from), 2)
     lines.append(f"  - id: {criterion.id}")
     fields: list[tuple[str, object]] = [
         ("title", criterion.title),
@@ -76,6 +101,14 @@ def _criterion_lines(criterion: Criterion, merged_from: str | None) -> list[str]
         lines.append(f"    keywords: [{', '.join(json.dumps(k, ensure_ascii=False) for k in criterion.keywords)}]")
     if criterion.question:
         lines.append(f"    question: {_scalar(criterion.question, 6)}")
+    if criterion.members:
+        lines.append("    members:")
+    for member in criterion.members:
+        lines.append(f"      - reference: {json.dumps(member.reference) if member.reference else 'null'}")
+        lines.append(f"        strength: {member.strength}")
+        lines.append(f"        page: {member.page}")
+        lines.append(f"        text: {_scalar(member.text, 10)}")
+        lines.append(f"        quote: {_scalar(member.quote, 10)}")
     return lines
 
 
