@@ -148,7 +148,8 @@ def test_extractor_pool_reuses_its_processes_and_bounds_time_and_memory():
             assert caught.value.code == "extraction_timeout" and not slow._all
             await slow.close()
 
-            tight = ExtractorPool(1, IngestSettings(memory_bytes=32 * 1024 * 1024))
+            # well under what a child needs to read any PDF, with or without the extras pypdf may import
+            tight = ExtractorPool(1, IngestSettings(memory_bytes=16 * 1024 * 1024))
             with pytest.raises(IngestError) as caught:
                 await read_pdf_with(tight, text_pdf([PAGE_ONE]), "tight.pdf")
             assert caught.value.code == "resource_limit"
