@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from reviewer.comparison import MandatoryPolicy
 from reviewer.documents import check_document_bytes, safe_file_name
 from reviewer.errors import ReviewerError
 from reviewer.grading.base import backend_names, resolve_backend_name
@@ -17,6 +18,7 @@ from reviewer.queue.batches import IncomingFile, queue_batch
 from reviewer.queue.estimates import estimate_batch
 from reviewer.queue.intake import ReviewTarget
 from reviewer.render import comparison as render_comparison
+from reviewer.render import compliance as render_compliance
 from reviewer.rubric import RubricCatalog
 from reviewer.web import evaluation_views as ev
 from reviewer.web.auth import Viewer, csrf_ok, current_viewer
@@ -262,10 +264,18 @@ async def draft_start(request: Request, draft_id: str) -> Response:
 # ----- The comparison and its downloads
 
 
+def _mandatory(request: Request) -> MandatoryPolicy:
+    """`?mandatory=exclude` leaves proposals failing a mandatory RFP requirement out of the ranking; anything
+    else flags them (the default, as everywhere)."""
+    return "exclude" if request.query_params.get("mandatory") == "exclude" else "flag"
+
+
 async def _comparison(request: Request, viewer: Viewer, batch_id: str) -> ev.ComparisonPage | Response:
     services = request.app.state.services
     try:
-        data = await asyncio.to_thread(ev.comparison_page, services.store, services.catalog, batch_id, viewer.lead)
+        data = await asyncio.to_thread(
+            ev.comparison_page, services.store, services.catalog, batch_id, viewer.lead, _mandatory(request)
+        )
     except ReviewerError as exc:  # e.g. the batch's rubric file was removed since
         return error_page(request, viewer, 422, exc.message)
     if data is None:
@@ -305,6 +315,31 @@ async def download(request: Request, batch_id: str, fmt: Literal["csv", "xlsx", 
     if fmt == "html":
         return HTMLResponse(render_comparison.to_html(c), headers=headers)
     xlsx = await asyncio.to_thread(render_comparison.to_xlsx, c)
+    return Response(
+        xlsx, headers=headers, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+
+
+@router.get("/batches/{batch_id}/compliance.{fmt}")
+async def download_compliance(request: Request, batch_id: str, fmt: Literal["csv", "xlsx"]) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return sign_in_page(request)
+    data = await _comparison(request, viewer, batch_id)
+    if isinstance(data, Response):
+        return data
+    if data.comparison is None:
+        return error_page(request, viewer, 409, "The compliance matrix is ready once every review has finished.")
+    if not data.from_rfp:
+        return error_page(
+            request, viewer, 404, "This evaluation's rubric has no RFP requirements, so there is no compliance matrix."
+        )
+    headers = HEADERS | {"Content-Disposition": f'attachment; filename="compliance-{batch_id}.{fmt}"'}
+    if fmt == "csv":
+        return PlainTextResponse(
+            render_compliance.to_csv(data.comparison), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    xlsx = await asyncio.to_thread(render_compliance.to_xlsx, data.comparison)
     return Response(
         xlsx, headers=headers, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

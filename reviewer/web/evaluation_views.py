@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from reviewer.comparison import MandatoryPolicy
 from reviewer.queue.batches import BatchCounts, BatchView, batch_view, count_statuses
 from reviewer.queue.results import vendor_for
+from reviewer.render.compliance import is_rfp_rubric
 from reviewer.rubric import RubricCatalog
 from reviewer.store import BatchRecord, JobRecord, JobStore
 
@@ -151,6 +153,17 @@ class ComparisonPage(BaseModel):
     view: BatchView
     status: Status
     links: dict[str, str]  # row key -> review page, where the viewer may follow it
+    mandatory: MandatoryPolicy = "flag"
+
+    @property
+    def from_rfp(self) -> bool:
+        """The rubric was taken from an RFP: the page offers the compliance matrix and the mandatory policy."""
+        return self.comparison is not None and is_rfp_rubric(self.comparison)
+
+    @property
+    def query(self) -> str:
+        """What the download links carry so they match the page."""
+        return "" if self.mandatory == "flag" else f"?mandatory={self.mandatory}"
 
     @property
     def record(self) -> BatchRecord:
@@ -165,14 +178,17 @@ class ComparisonPage(BaseModel):
         return self.view.comparison
 
 
-def comparison_page(store: JobStore, catalog: RubricCatalog, batch_id: str, lead: bool) -> ComparisonPage | None:
+def comparison_page(
+    store: JobStore, catalog: RubricCatalog, batch_id: str, lead: bool, mandatory: MandatoryPolicy = "flag"
+) -> ComparisonPage | None:
     """The batch as the API shows it to this viewer (the same core view), with links to the reviews the
-    viewer may open. Raises the rubric's error when the batch's rubric file was removed since."""
+    viewer may open. `mandatory`: a proposal failing a mandatory RFP requirement is flagged in the ranking or
+    left out of it. Raises the rubric's error when the batch's rubric file was removed since."""
     record = store.get_batch(batch_id)
     if record is None:
         return None
-    view = batch_view(store, catalog, record, lead=lead)
+    view = batch_view(store, catalog, record, lead=lead, mandatory=mandatory)
     links = {}
     if view.comparison is not None:
         links = {row.key: f"/web/reviews/{row.review_id}" for row in view.comparison.rows if row.review_id}
-    return ComparisonPage(view=view, status=status_of(view.counts), links=links)
+    return ComparisonPage(view=view, status=status_of(view.counts), links=links, mandatory=mandatory)
