@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from reviewer.review import Grade, Review
 from reviewer.rounds import RoundSummary
-from reviewer.rubric import Rubric
+from reviewer.rubric import RequirementSource, Rubric
 
 
 class CriterionColumn(BaseModel):
@@ -22,6 +22,9 @@ class CriterionColumn(BaseModel):
     reference: str | None = Field(default=None, description="the RFP's clause number, for an RFP's rubric")
     requirement: str | None = Field(default=None, description="the requirement's own text")
     mandatory: bool = False
+    members: list[RequirementSource] = Field(
+        default_factory=list, description="the RFP requirements this criterion grades together (from-rfp --group)"
+    )
 
 
 FAILS_MANDATORY = frozenset({Grade.MISSING, Grade.RED_FLAG})
@@ -249,6 +252,7 @@ def build_comparison(entries: list[Entry], rubric: Rubric, *, mandatory: "Mandat
                 reference=c.reference,
                 requirement=c.source_quote or c.description,
                 mandatory=c.mandatory,
+                members=c.members,
             )
             for c in rubric.criteria
         ],

@@ -135,3 +135,26 @@ def test_bulk_with_a_rubric_taken_from_an_rfp_writes_the_compliance_matrix(tmp_p
     assert {r[3] for r in rows[1:]} <= set(compliance.COMPLIANCE.values())
     assert (out / "compliance.xlsx").exists()
     capsys.readouterr()
+
+
+def test_a_criterion_grouping_related_requirements_gives_each_its_own_row_with_the_group_s_compliance():
+    members = [
+        {"reference": "3.2.1", "strength": "must", "text": "The system shall support SSO via SAML 2.0.", "page": 4},
+        {"reference": "3.2.2", "strength": "should", "text": "Accounts should be provisioned through SCIM.", "page": 4},
+    ]
+    data = RUBRIC.model_dump(mode="json", exclude_none=True)
+    data["criteria"][0] |= {"reference": "3.2.1, 3.2.2", "members": [m | {"quote": m["text"]} for m in members]}
+    grouped = Rubric.model_validate(data)
+    c = build_comparison(ENTRIES, grouped)
+    rows = list(csv.reader(io.StringIO(compliance.to_csv(c))))
+    assert rows[0][-1] == "graded as"
+    by_ref = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert set(by_ref) == {"3.2.1", "3.2.2", "R-12"}  # one row per requirement, not per criterion
+    assert by_ref["3.2.2"]["requirement"] == "Accounts should be provisioned through SCIM."
+    assert (by_ref["3.2.1"]["mandatory"], by_ref["3.2.2"]["mandatory"]) == ("yes", "no")  # each its own strength
+    for ref in ("3.2.1", "3.2.2"):
+        assert (by_ref[ref]["Acme"], by_ref[ref]["Birch"]) == ("not addressed", "partial")  # the group's grade
+        assert by_ref[ref]["graded as"] == "sso (with 1 related)"
+    assert by_ref["R-12"]["graded as"] == "refs"
+    sheet = load_workbook(io.BytesIO(compliance.to_xlsx(c)))["Compliance"]
+    assert sheet.max_row == 4

@@ -1,10 +1,11 @@
-"""The compliance matrix of an RFP's rubric: one row per requirement (reference, text, mandatory or not) and,
+"""The compliance matrix of an RFP's rubric: one row per requirement (reference, text, mandatory or not; a
+criterion grouping several related requirements gives each its own row) and,
 per vendor, compliant / partial / non-compliant / not addressed with the page and quote it rests on. Pure
 functions of a Comparison; every cell goes through render/cells.py."""
 
 import io
 
-from reviewer.comparison import Comparison, FindingRow
+from reviewer.comparison import Comparison, CriterionColumn, FindingRow
 from reviewer.render.cells import append_xlsx_row, new_workbook, to_csv_text
 
 COMPLIANCE = {
@@ -40,24 +41,33 @@ def _evidence(f: FindingRow | None) -> str:
     )
 
 
+def _requirements(col: CriterionColumn) -> list[tuple[str, str, bool]]:
+    """(reference, text, mandatory) of each RFP requirement the criterion grades: its members when it groups
+    several (each keeps its own clause and strength), else the criterion itself."""
+    if col.members:
+        return [(m.reference or "", _one_line(m.text), m.strength == "must") for m in col.members]
+    return [(col.reference or "", _one_line(col.requirement or col.title), col.mandatory)]
+
+
 def compliance_rows(c: Comparison) -> tuple[list[str], list[list[str | None]]]:
+    """One row per requirement; the requirements of a grouped criterion share its compliance and evidence, and
+    the last column names the criterion that graded them."""
     vendors = [row for row in c.rows if row.status == "done"]
     header = ["reference", "requirement", "mandatory"]
     for row in vendors:
         header += [row.vendor, f"{row.vendor}: evidence"]
+    header.append("graded as")
     by_cell = {(f.key, f.criterion_id): f for f in c.findings}
     rows = []
     for col in c.criteria:
-        line: list[str | None] = [
-            col.reference or "",
-            _one_line(col.requirement or col.title),
-            "yes" if col.mandatory else "no",
-        ]
+        graded: list[str | None] = []
         for row in vendors:
             finding = by_cell.get((row.key, col.id))
             grade = row.grades.get(col.id)
-            line += [COMPLIANCE[grade.value if grade else None], _evidence(finding)]
-        rows.append(line)
+            graded += [COMPLIANCE[grade.value if grade else None], _evidence(finding)]
+        together = f"{col.id} (with {len(col.members) - 1} related)" if len(col.members) > 1 else col.id
+        for reference, text, mandatory in _requirements(col):
+            rows.append([reference, text, "yes" if mandatory else "no", *graded, together])
     return header, rows
 
 
