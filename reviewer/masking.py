@@ -156,6 +156,12 @@ class MaskedDocument:
             self.replacements.get(page, []), masked_end, "end"
         )
 
+    def to_masked_span(self, page: int, start: int, end: int) -> tuple[int, int]:
+        """A span of the original page text as a span of the masked page text; a span cutting into a masked
+        item grows to its whole placeholder."""
+        replacements = self.replacements.get(page, [])
+        return _to_masked(replacements, start), _to_masked(replacements, end, "end")
+
     def restore_text(self, text: str) -> str:
         """Placeholders in a model's prose replaced by what they stand for (unknown ones are left)."""
         return self.token.sub(lambda m: self._by_upper.get(m.group().upper(), m.group()), text)
@@ -256,13 +262,13 @@ def _to_original(replacements: list[Replacement], masked: int, side: str) -> int
     return masked + shift
 
 
-def _to_masked(replacements: list[Replacement], original: int) -> int:
+def _to_masked(replacements: list[Replacement], original: int, side: str = "start") -> int:
     shift = 0
     for r in replacements:
         if original <= r.start:
             break
         if original < r.end:
-            return r.masked_start
+            return r.masked_start if side == "start" else r.masked_end
         shift = r.masked_end - r.end
     return original + shift
 

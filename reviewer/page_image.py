@@ -2,9 +2,18 @@
 (attacker-controlled), so pdfium renders it in a child interpreter bounded in wall time, CPU time and
 memory, and the picture is bounded in size. Any failure is None: the caller shows the page's text alone.
 
-Child protocol (`python -m reviewer.page_image`): stdin carries one JSON line of options, then the PDF
-bytes; stdout carries the PNG bytes, or nothing when the page could not be rendered."""
+For a blind panel's evaluator (`RenderOptions.hide`), every occurrence of the strings to hide is blacked
+out before the page is rendered (filled rectangles over pdfium's boxes of those characters, drawn into the
+page, so rotation and crop boxes do not matter), annotations and forms are not drawn, and a page that cannot
+be masked with confidence is not rendered at all but answered with the reason (`Unmaskable`): a page with
+pictures (a logo names a vendor as well as its name does), or one where pdfium's text holds fewer
+occurrences than the extracted text the masking counted (`expected`).
 
+Child protocol (`python -m reviewer.page_image`): stdin carries one JSON line of options, then the PDF
+bytes; stdout carries the PNG bytes, UNMASKABLE_PREFIX and the reason, or nothing when the page could not be
+rendered."""
+
+import re
 import resource
 import struct
 import subprocess
@@ -18,6 +27,12 @@ MAX_PIXELS = 1000 * 2000  # a very tall page is rendered smaller, not larger
 TIMEOUT_SECONDS = 10.0
 MEMORY_BYTES = 1024 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+UNMASKABLE_PREFIX = b"UNMASKABLE "
+MASK_PADDING_PT = 1.0
+
+
+class Unmaskable(str):
+    """Why a page's picture is not shown to a blind panel's evaluator (a sentence of ours, never document text)."""
 
 
 class RenderOptions(BaseModel):
@@ -27,6 +42,8 @@ class RenderOptions(BaseModel):
     password: str | None = None
     memory_bytes: int = MEMORY_BYTES
     cpu_seconds: int = 10
+    hide: list[str] = Field(default_factory=list, description="Strings blacked out wherever pdfium finds them.")
+    expected: int = Field(default=0, ge=0, description="Occurrences the masking counted on this page's text.")
 
 
 def scale_for(width_pt: float, height_pt: float, max_width: int, max_pixels: int) -> float:
@@ -50,8 +67,47 @@ def encode_png(width: int, height: int, stride: int, rgb: bytes) -> bytes:
     return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
 
 
-def render(data: bytes, options: RenderOptions) -> bytes | None:
-    """The page as PNG bytes, or None (no such page, damaged, encrypted, zero-sized)."""
+def hiding_pattern(hide: list[str]) -> re.Pattern[str] | None:
+    """Any of the strings, whole words, in any case, with any run of white space where they have one."""
+    forms = sorted({" ".join(h.split()) for h in hide if h.strip()}, key=len, reverse=True)
+    if not forms:
+        return None
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in f.split()) for f in forms)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _black_out(page, options: RenderOptions) -> Unmaskable | None:
+    """Filled black rectangles over every occurrence of `options.hide` on the page, or why it cannot be done."""
+    import pypdfium2.raw as pdfium_c
+
+    if any(o.type in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING) for o in page.get_objects()):
+        return Unmaskable("the page carries pictures, and a picture (a logo) can name the vendor")
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+    if len(text) != textpage.count_chars():
+        return Unmaskable("the names on it could not be located in the picture")
+    pattern = hiding_pattern(options.hide)
+    found = list(pattern.finditer(text)) if pattern else []
+    if len(found) < options.expected:
+        return Unmaskable("the names on it could not all be located in the picture")
+    for match in found:
+        for i in range(textpage.count_rects(match.start(), match.end() - match.start())):
+            left, bottom, right, top = textpage.get_rect(i)
+            pad = MASK_PADDING_PT
+            rect = pdfium_c.FPDFPageObj_CreateNewRect(
+                left - pad, bottom - pad, right - left + 2 * pad, top - bottom + 2 * pad
+            )
+            pdfium_c.FPDFPageObj_SetFillColor(rect, 0, 0, 0, 255)
+            pdfium_c.FPDFPath_SetDrawMode(rect, pdfium_c.FPDF_FILLMODE_WINDING, False)
+            pdfium_c.FPDFPage_InsertObject(page.raw, rect)
+    if found:
+        page.gen_content()
+    return None
+
+
+def render(data: bytes, options: RenderOptions) -> bytes | Unmaskable | None:
+    """The page as PNG bytes (names of `options.hide` blacked out), why it cannot be masked, or None (no such
+    page, damaged, encrypted, zero-sized)."""
     import pypdfium2
 
     try:
@@ -66,7 +122,10 @@ def render(data: bytes, options: RenderOptions) -> bytes | None:
         scale = scale_for(width_pt, height_pt, options.max_width, options.max_pixels)
         if scale <= 0:
             return None
-        bitmap = page.render(scale=scale, rev_byteorder=True)
+        masked = bool(options.hide or options.expected)
+        if masked and (refused := _black_out(page, options)) is not None:
+            return refused
+        bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=not masked, draw_annots=not masked)
         if bitmap.n_channels != 3:
             return None
         return encode_png(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
@@ -76,7 +135,9 @@ def render(data: bytes, options: RenderOptions) -> bytes | None:
         pdf.close()
 
 
-def render_isolated(data: bytes, options: RenderOptions, timeout_seconds: float = TIMEOUT_SECONDS) -> bytes | None:
+def render_isolated(
+    data: bytes, options: RenderOptions, timeout_seconds: float = TIMEOUT_SECONDS
+) -> bytes | Unmaskable | None:
     """`render` in a child interpreter: killed past the wall time, capped in CPU time and memory."""
     try:
         child = subprocess.run(
@@ -88,8 +149,12 @@ def render_isolated(data: bytes, options: RenderOptions, timeout_seconds: float 
         )
     except subprocess.TimeoutExpired:
         return None
-    png = child.stdout
-    return png if child.returncode == 0 and png.startswith(PNG_SIGNATURE) else None
+    out = child.stdout
+    if child.returncode != 0:
+        return None
+    if out.startswith(UNMASKABLE_PREFIX):
+        return Unmaskable(out[len(UNMASKABLE_PREFIX) : len(UNMASKABLE_PREFIX) + 200].decode("utf-8", "replace"))
+    return out if out.startswith(PNG_SIGNATURE) else None
 
 
 def _serve_one() -> None:
@@ -97,7 +162,9 @@ def _serve_one() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (options.memory_bytes, options.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (options.cpu_seconds, options.cpu_seconds + 1))
     png = render(sys.stdin.buffer.read(), options)
-    if png is not None:
+    if isinstance(png, Unmaskable):
+        sys.stdout.buffer.write(UNMASKABLE_PREFIX + png.encode())
+    elif png is not None:
         sys.stdout.buffer.write(png)
 
 

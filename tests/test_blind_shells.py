@@ -2,6 +2,7 @@
 and the API's `blind` form field."""
 
 import json
+import time
 from pathlib import Path
 
 from reviewer.cli import main
@@ -11,6 +12,7 @@ from reviewer.queue.intake import ReviewTarget
 from reviewer.review import Grade, Review
 from reviewer.rubric import RubricCatalog
 from reviewer.store import JobStore, make_engine
+from tests.pdfs import text_pdf
 from tests.store.support import new_job
 from tests.test_api import AUTH, make_client, upload, wait_for
 
@@ -146,3 +148,39 @@ def test_a_batch_with_blind_input_grades_every_file_blind(tmp_path):
     assert [j["review"]["blind"] for j in jobs] == [True, True]
     sent = ["\n".join(p.text for p in d.pages).casefold() for d in backend.sent[:2]]
     assert "coral" not in sent[0] + sent[1] and "brightpath" not in sent[0] + sent[1]
+
+
+class NamelessBackend(RecordingBackend):
+    """Names no vendor: the job keeps none, so only the file's name says who the vendor is."""
+
+    async def grade(self, document, rubric) -> RawGrading:
+        return (await super().grade(document, rubric)).model_copy(update={"vendor_name": None})
+
+
+def test_a_blind_reviews_clarification_round_sends_the_vendors_name_masked_in_every_file(tmp_path):
+    """The vendor found from the proposal's file name alone ("coral_data.pdf") is masked in round 2 as in round
+    1, in the proposal and in the answer, though round 2 grades one document named after both files."""
+    backend = NamelessBackend()
+    answer = text_pdf(["Coral Data Services: our answers", "Data is kept in the EU for thirty days."])
+
+    def factory(name, settings):
+        return backend if name == "recording" else create_backend(name, settings)
+
+    with make_client(tmp_path, factory=factory) as client:
+        queued = upload(client, name="coral_data.pdf", backend="recording", blind="true")
+        rid = wait_for(client, queued.json()["id"])["id"]
+        files = {"file": ("coral-answers.pdf", answer, "application/pdf")}
+        assert client.post(f"/v1/reviews/{rid}/rounds", headers=AUTH, files=files).status_code == 202
+        deadline = time.monotonic() + 30
+        while (last := client.get(f"/v1/reviews/{rid}/rounds", headers=AUTH).json()["items"][-1])["status"] not in (
+            "done",
+            "failed",
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        review = client.get(f"/v1/reviews/{rid}/rounds/2", headers=AUTH).json()["review"]
+
+    assert last["status"] == "done", last
+    first, second = ("\n".join(p.text for p in d.pages).casefold() for d in backend.sent)
+    assert "coral" not in first and "our answers" in second and "coral" not in second
+    assert review["document"]["file_name"] == "coral_data.pdf + coral-answers.pdf"

@@ -1,8 +1,8 @@
 import struct
 import zlib
 
-from reviewer.page_image import RenderOptions, encode_png, render_isolated, scale_for
-from tests.pdfs import decompression_bomb, encrypted, text_pdf
+from reviewer.page_image import RenderOptions, Unmaskable, encode_png, render_isolated, scale_for
+from tests.pdfs import decompression_bomb, encrypted, text_pdf, with_image_only_pages
 
 
 def test_a_page_renders_as_a_png_no_wider_than_the_bound():
@@ -32,3 +32,59 @@ def test_encoded_pixels_decode_back():
     png = encode_png(2, 1, 8, bytes([255, 0, 0, 0, 255, 0, 9, 9]))
     idat = png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8]
     assert zlib.decompress(idat) == bytes([0, 255, 0, 0, 0, 255, 0])
+
+
+def pixels(png: bytes) -> tuple[int, int, bytes]:
+    """Width, height and the RGB rows of a PNG written by encode_png (one IDAT, no row filters)."""
+    width, height = struct.unpack(">II", png[16:24])
+    raw = zlib.decompress(png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8])
+    row = 1 + 3 * width
+    return width, height, b"".join(raw[y * row + 1 : (y + 1) * row] for y in range(height))
+
+
+def box_of(pdf: bytes, page: int, text: str, width_px: int) -> tuple[int, int, int, int]:
+    """Where pdfium draws `text` on the page, in the pixels of a picture `width_px` wide (left, top, right, bottom)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    found = document[page - 1].get_textpage().get_text_range().index(text)
+    textpage = document[page - 1].get_textpage()
+    textpage.count_rects(found, len(text))
+    left, bottom, right, top = textpage.get_rect(0)
+    width_pt, height_pt = document[page - 1].get_size()
+    scale = width_px / width_pt
+    return int(left * scale), int((height_pt - top) * scale), int(right * scale), int((height_pt - bottom) * scale)
+
+
+def dark_share(png: bytes, box: tuple[int, int, int, int]) -> float:
+    """The share of the box's pixels that are (nearly) black."""
+    width, _, rgb = pixels(png)
+    left, top, right, bottom = box
+    dark = total = 0
+    for y in range(top + 1, bottom - 1):
+        for x in range(left + 1, right - 1):
+            i = 3 * (y * width + x)
+            total += 1
+            dark += max(rgb[i : i + 3]) < 40
+    return dark / total
+
+
+def test_a_blind_panels_picture_has_every_hidden_name_blacked_out_and_nothing_else():
+    pdf = text_pdf(["Offer of Acme Robotics Ltd.", "Acme Robotics keeps your data.\nThe rest of the offer."])
+    plain = render_isolated(pdf, RenderOptions(page=2))
+    masked = render_isolated(pdf, RenderOptions(page=2, hide=["Acme Robotics Ltd", "Acme Robotics"], expected=1))
+    assert isinstance(masked, bytes) and masked.startswith(b"\x89PNG")
+    width = pixels(masked)[0]
+    name, rest = box_of(pdf, 2, "Acme Robotics", width), box_of(pdf, 2, "The rest", width)
+    assert dark_share(masked, name) == 1.0 and dark_share(plain, name) < 0.5
+    assert dark_share(masked, rest) == dark_share(plain, rest) < 0.5  # what is not a name is drawn as it was
+
+
+def test_a_page_with_a_picture_or_with_names_pdfium_cannot_find_is_not_rendered_for_a_blind_panel():
+    pdf = text_pdf(["Offer of Acme Robotics Ltd.", "Page two."])
+    scanned = with_image_only_pages(pdf, [1])
+    refused = render_isolated(scanned, RenderOptions(page=1, hide=["Acme"], expected=0))
+    assert isinstance(refused, Unmaskable) and "pictures" in refused
+    missing = render_isolated(pdf, RenderOptions(page=1, hide=["Acme Robotics"], expected=2))  # the text has two
+    assert isinstance(missing, Unmaskable) and "could not all be located" in missing
+    assert isinstance(render_isolated(scanned, RenderOptions(page=1)), bytes)  # the lead still sees the scan

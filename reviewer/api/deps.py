@@ -10,6 +10,7 @@ from reviewer.api.errors import ApiError
 from reviewer.config import LOCAL_EVALUATOR, Settings
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.proposal import ProposalPages
 from reviewer.queue.review_ids import resolve_review_id
 from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import JobRunner
@@ -49,6 +50,10 @@ def get_rounds(request: Request) -> RoundService:
     return request.app.state.services.rounds
 
 
+def get_proposals(request: Request) -> ProposalPages:
+    return request.app.state.services.proposals
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 FilesDep = Annotated[FileStore, Depends(get_files)]
@@ -57,6 +62,7 @@ CatalogDep = Annotated[RubricCatalog, Depends(get_catalog)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 PanelDep = Annotated[PanelService, Depends(get_panel)]
 RoundsDep = Annotated[RoundService, Depends(get_rounds)]
+ProposalsDep = Annotated[ProposalPages, Depends(get_proposals)]
 
 
 def resolved_review_id(review_id: str, store: StoreDep) -> str:

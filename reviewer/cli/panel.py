@@ -287,6 +287,7 @@ def run_questions(args: argparse.Namespace, context: Context) -> int:
             exported = export_questions(
                 services.store,
                 services.panel,
+                services.proposals,
                 job,
                 _evaluator(args),
                 lead=True,

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from reviewer.comparison import Comparison, Entry, MandatoryPolicy, anonymize, redact
 from reviewer.errors import ReviewerError
+from reviewer.queue.blind import blind_text
 from reviewer.queue.intake import Intake, ReviewTarget
+from reviewer.queue.proposal import ProposalPages
 from reviewer.queue.results import evaluated_entry, evaluation_comparison
 from reviewer.rubric import RubricCatalog
 from reviewer.store import BatchItem, BatchRecord, JobStatus, JobStore
@@ -87,13 +89,38 @@ def _blind(record: BatchRecord, entries: list[Entry], *, lead: bool) -> tuple[li
     return views, items
 
 
+def _masked_words(store: JobStore, pages: ProposalPages, record: BatchRecord, entries: list[Entry]) -> list[Entry]:
+    """Each entry's review with the vendor's words masked as a blind panel's evaluator reads them elsewhere
+    (reviewer.queue.blind: the files read again, every name and identifying string a placeholder)."""
+    masked = []
+    for item, entry in zip(record.items, entries, strict=True):
+        job = store.get(item.job_id) if item.job_id and entry.review is not None else None
+        if job is not None and entry.review is not None:
+            records = store.rounds_of(job.id)
+            entry = entry.model_copy(
+                update={"review": blind_text(pages, job, records).review(entry.review, job, records)}
+            )
+        masked.append(entry)
+    return masked
+
+
 def batch_view(
-    store: JobStore, catalog: RubricCatalog, record: BatchRecord, *, lead: bool, mandatory: MandatoryPolicy = "flag"
+    store: JobStore,
+    catalog: RubricCatalog,
+    record: BatchRecord,
+    *,
+    lead: bool,
+    mandatory: MandatoryPolicy = "flag",
+    pages: ProposalPages | None = None,
 ) -> BatchView:
     """The batch as `lead` (or not) may see it. Anonymised: every name masked, and review ids withheld from
-    all but the lead, who hands the reviews out. `mandatory`: a proposal failing a mandatory RFP requirement
-    is flagged in the ranking or excluded from it. Raises the rubric's error when its file is gone."""
+    all but the lead, who hands the reviews out; on a blind panel, an evaluator other than the lead also
+    reads the vendors' words masked (with `pages`, the reviewed files). `mandatory`: a proposal failing a
+    mandatory RFP requirement is flagged in the ranking or excluded from it. Raises the rubric's error when
+    its file is gone."""
     entries, counts = batch_entries(store, record)
+    if record.blind and not lead and pages is not None:
+        entries = _masked_words(store, pages, record, entries)
     if record.anonymize:
         entries, items = _blind(record, entries, lead=lead)
     else:

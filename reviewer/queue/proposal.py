@@ -5,18 +5,28 @@ in memory, bounded, per content hash; nothing is written to disk beside the stor
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from reviewer.config import Settings
 from reviewer.documents import HEADER_SEARCH_BYTES, PDF_MAGIC, Document, read_document
 from reviewer.errors import ReviewerError
-from reviewer.page_image import RenderOptions, render_isolated
-from reviewer.store import FileStore, JobRecord
+from reviewer.page_image import RenderOptions, Unmaskable, render_isolated
+from reviewer.store import FileStore
 
 K = TypeVar("K")
 V = TypeVar("V")
 DOCUMENTS_CACHED = 8
 IMAGES_CACHED = 64
+
+
+class StoredFile(Protocol):
+    """A JobRecord (the proposal) or a RoundRecord (an answer)."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def file_name(self) -> str: ...
 
 
 class _Lru(Generic[K, V]):
@@ -37,41 +47,48 @@ class _Lru(Generic[K, V]):
 
 
 class ProposalPages:
+    """Pages of a review's files: the proposal (`job`) or a clarification round's answer (a RoundRecord),
+    both named by their stored hash and file name."""
+
     def __init__(self, files: FileStore, settings: Settings, render: Callable = render_isolated) -> None:
         self.files, self.settings, self._render = files, settings, render
         self._documents: _Lru[str, Document | str] = _Lru(DOCUMENTS_CACHED)
-        self._images: _Lru[tuple[str, int], bytes | None] = _Lru(IMAGES_CACHED)
+        self._images: _Lru[tuple[str, int, tuple[str, ...], int], bytes | Unmaskable | None] = _Lru(IMAGES_CACHED)
 
-    def _stored(self, job: JobRecord) -> bytes | None:
+    def _stored(self, part: StoredFile) -> bytes | None:
         try:
-            return self.files.get(job.sha256)
+            return self.files.get(part.sha256)
         except (OSError, ValueError):
             return None
 
-    def _read(self, job: JobRecord) -> Document | str:
-        data = self._stored(job)
+    def _read(self, part: StoredFile) -> Document | str:
+        data = self._stored(part)
         if data is None:
-            return "the proposal's file is no longer stored"
+            return "the file is no longer stored"
         try:
-            return read_document(data, job.file_name, limits=self.settings.ingest)
+            return read_document(data, part.file_name, limits=self.settings.ingest)
         except ReviewerError as exc:  # e.g. a password-protected PDF: its password was never kept
-            return f"the proposal could not be read again ({exc.message})"
+            return f"the file could not be read again ({exc.message})"
 
-    def document(self, job: JobRecord) -> Document | str:
-        """The proposal as the grader read it, or why it cannot be shown (a sentence)."""
-        if not self.files.path(job.sha256).exists():
-            return "the proposal's file is no longer stored"
-        return self._documents.get(job.sha256, lambda: self._read(job))
+    def document(self, part: StoredFile) -> Document | str:
+        """The file as the grader read it, or why it cannot be shown (a sentence)."""
+        if not self.files.path(part.sha256).exists():
+            return "the file is no longer stored"
+        return self._documents.get(part.sha256, lambda: self._read(part))
 
-    def image(self, job: JobRecord, number: int) -> bytes | None:
-        """Page `number` of a PDF proposal as PNG bytes; None for a Word file or a page that does not render."""
-        if not self.files.path(job.sha256).exists():
+    def image(
+        self, part: StoredFile, number: int, hide: tuple[str, ...] = (), expected: int = 0
+    ) -> bytes | Unmaskable | None:
+        """Page `number` of a PDF as PNG bytes, with `hide` blacked out (`expected`: the occurrences the masking
+        counted on the page; reviewer.page_image); why it cannot be masked; None for a Word file or a page
+        that does not render."""
+        if not self.files.path(part.sha256).exists():
             return None
 
-        def make() -> bytes | None:
-            data = self._stored(job)
+        def make() -> bytes | Unmaskable | None:
+            data = self._stored(part)
             if data is None or PDF_MAGIC not in data[:HEADER_SEARCH_BYTES]:
                 return None
-            return self._render(data, RenderOptions(page=number))
+            return self._render(data, RenderOptions(page=number, hide=list(hide), expected=expected))
 
-        return self._images.get((job.sha256, number), make)
+        return self._images.get((part.sha256, number, hide, expected), make)

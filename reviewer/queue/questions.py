@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from reviewer.errors import ReviewerError
 from reviewer.queue.blind import review_as_seen_by
 from reviewer.queue.panel import PanelService
+from reviewer.queue.proposal import ProposalPages
 from reviewer.queue.results import vendor_for
 from reviewer.render.questions import MEDIA_TYPES, QuestionFormat, question_set_for, render_questions
 from reviewer.store import JobRecord, JobStatus, JobStore
@@ -34,6 +35,7 @@ def _stem(text: str) -> str:
 def export_questions(
     store: JobStore,
     panel: PanelService,
+    pages: ProposalPages,
     job: JobRecord,
     actor: str,
     *,
@@ -41,11 +43,12 @@ def export_questions(
     format: QuestionFormat,
     issued_on: date,
 ) -> QuestionsDocument:
-    """The questions of `job` as `actor` may see them, rendered in `format`; records the export in the
-    audit trail. Raises not_ready until the review is done."""
+    """The questions of `job` as `actor` may see them (on a blind panel, an evaluator's with the vendor's
+    words masked: `pages` reads the reviewed files), rendered in `format`; records the export in the audit
+    trail. Raises not_ready until the review is done."""
     if job.status is not JobStatus.DONE or not job.result:
         raise ReviewerError(f"the review is {job.status.value}; questions exist once it is done", code="not_ready")
-    seen = review_as_seen_by(store, panel, job, actor, lead=lead)
+    seen = review_as_seen_by(store, panel, job, actor, lead=lead, pages=pages)
     review = seen.review
     vendor = vendor_for(seen.job.file_name, seen.job, review)
     sets = [question_set_for(review, vendor, issued_on=issued_on, round=review.round)]

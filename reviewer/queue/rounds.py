@@ -124,8 +124,14 @@ class RoundService:
         rubric = self.runner.catalog.load(job.rubric_name)
         backend = self.runner.backend_for(job.backend, job.model)
         masking = self.runner.masking_for(job)  # as blind, and as redacted, as the review it continues
+        document = combined.document
+        if masking.blind:  # named as the proposal, so the vendor is found from its file's name as in round 1
+            document = document.model_copy(update={"file_name": job.file_name})
         with egress_scope(self.store, job.id, purpose="clarification_round"):
-            graded = await review_document(combined.document, rubric, backend, masking=masking)
+            graded = await review_document(document, rubric, backend, masking=masking)
+        if masking.blind:
+            shown = graded.document.model_copy(update={"file_name": combined.document.file_name})
+            graded = graded.model_copy(update={"document": shown})
         review = attribute_citations(graded, combined)
         update: dict[str, object] = {"round": opened.number}
         if job.vendor_name:

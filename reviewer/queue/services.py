@@ -8,6 +8,7 @@ from reviewer.config import Settings
 from reviewer.grading.base import create_backend
 from reviewer.queue.intake import Intake
 from reviewer.queue.panel import PanelService
+from reviewer.queue.proposal import ProposalPages
 from reviewer.queue.retention import RetentionService
 from reviewer.queue.rounds import RoundService
 from reviewer.queue.runner import BackendFactory, JobRunner
@@ -26,6 +27,7 @@ class Services:
     panel: PanelService
     rounds: RoundService
     retention: RetentionService
+    proposals: ProposalPages  # the reviewed files read again (and their pages as pictures), cached
 
     @classmethod
     def open(cls, settings: Settings, backend_factory: BackendFactory = create_backend) -> "Services":
@@ -36,7 +38,8 @@ class Services:
         panel = PanelService(store, files, catalog, settings)
         rounds = RoundService(store, files, runner)
         retention = RetentionService(store, files)
-        return cls(settings, store, files, catalog, runner, Intake(runner), panel, rounds, retention)
+        proposals = ProposalPages(files, settings)
+        return cls(settings, store, files, catalog, runner, Intake(runner), panel, rounds, retention, proposals)
 
     def close(self) -> None:
         self.store.engine.dispose()

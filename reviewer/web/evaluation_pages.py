@@ -274,7 +274,13 @@ async def _comparison(request: Request, viewer: Viewer, batch_id: str) -> ev.Com
     services = request.app.state.services
     try:
         data = await asyncio.to_thread(
-            ev.comparison_page, services.store, services.catalog, batch_id, viewer.lead, _mandatory(request)
+            ev.comparison_page,
+            services.store,
+            services.catalog,
+            batch_id,
+            viewer.lead,
+            _mandatory(request),
+            services.proposals,
         )
     except ReviewerError as exc:  # e.g. the batch's rubric file was removed since
         return error_page(request, viewer, 422, exc.message)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from reviewer.comparison import MandatoryPolicy
 from reviewer.queue.batches import BatchCounts, BatchView, batch_view, count_statuses
+from reviewer.queue.proposal import ProposalPages
 from reviewer.queue.results import vendor_for
 from reviewer.render.compliance import is_rfp_rubric
 from reviewer.rubric import RubricCatalog
@@ -179,7 +180,12 @@ class ComparisonPage(BaseModel):
 
 
 def comparison_page(
-    store: JobStore, catalog: RubricCatalog, batch_id: str, lead: bool, mandatory: MandatoryPolicy = "flag"
+    store: JobStore,
+    catalog: RubricCatalog,
+    batch_id: str,
+    lead: bool,
+    mandatory: MandatoryPolicy = "flag",
+    pages: ProposalPages | None = None,
 ) -> ComparisonPage | None:
     """The batch as the API shows it to this viewer (the same core view), with links to the reviews the
     viewer may open. `mandatory`: a proposal failing a mandatory RFP requirement is flagged in the ranking or
@@ -187,7 +193,7 @@ def comparison_page(
     record = store.get_batch(batch_id)
     if record is None:
         return None
-    view = batch_view(store, catalog, record, lead=lead, mandatory=mandatory)
+    view = batch_view(store, catalog, record, lead=lead, mandatory=mandatory, pages=pages)
     links = {}
     if view.comparison is not None:
         links = {row.key: f"/web/reviews/{row.review_id}" for row in view.comparison.rows if row.review_id}

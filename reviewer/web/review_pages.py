@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from reviewer.errors import BadInputError, ReviewerError
+from reviewer.page_image import Unmaskable
 from reviewer.queue.panel import AssessmentInput, ConsensusInput, NotAllowed
 from reviewer.queue.proposal import ProposalPages
 from reviewer.render.questions import open_question
@@ -23,9 +24,7 @@ IMAGE_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Optio
 
 def _proposal_pages(request: Request) -> ProposalPages:
     state = request.app.state
-    if getattr(state, "web_proposal_pages", None) is None:
-        state.web_proposal_pages = ProposalPages(state.services.files, state.services.settings)
-    return state.web_proposal_pages
+    return getattr(state, "web_proposal_pages", None) or state.services.proposals
 
 
 def _not_found(request: Request, viewer: Viewer, review_id: str) -> HTMLResponse:
@@ -36,7 +35,9 @@ async def _review_response(
     request: Request, viewer: Viewer, review_id: str, status: int = 200, **form_state
 ) -> HTMLResponse:
     services = request.app.state.services
-    data = await asyncio.to_thread(review_views.review_page, services, review_id, viewer.name, viewer.lead)
+    data = await asyncio.to_thread(
+        review_views.review_page, services, _proposal_pages(request), review_id, viewer.name, viewer.lead
+    )
     if data is None:
         return _not_found(request, viewer, review_id)
     return page(
@@ -46,8 +47,8 @@ async def _review_response(
         status,
         data=data,
         quote_id=review_views.quote_id,
-        on_the_proposal=review_views.on_the_proposal,
         open_question=open_question,
+        page_path=review_views.page_path,
         errors=form_state.get("errors", {}),
         values=form_state.get("values", {}),
         saved=request.query_params.get("saved"),
@@ -125,8 +126,7 @@ def _page_number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 6 else None
 
 
-@router.get("/reviews/{review_id}/pages/{number}")
-async def proposal_page(request: Request, review_id: str, number: str) -> Response:
+async def _file_page(request: Request, review_id: str, round_number: int, number: str) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         return sign_in_page(request)
@@ -142,31 +142,80 @@ async def proposal_page(request: Request, review_id: str, number: str) -> Respon
             found,
             viewer.name,
             viewer.lead,
+            round_number,
         )
     except review_views.NoSuchPage:
-        return error_page(request, viewer, 404, f"The review's proposal has no page {number}.")
+        return error_page(request, viewer, 404, _no_page(round_number, number))
     if data is None:
         return _not_found(request, viewer, review_id)
     return page(request, viewer, "proposal_page.html", data=data)
 
 
-@router.get("/reviews/{review_id}/pages/{number}/image.png")
-async def page_image(request: Request, review_id: str, number: str) -> Response:
+def _no_page(round_number: int, number: str) -> str:
+    if round_number == 1:
+        return f"The review's proposal has no page {number}."
+    return f"The review has no answer of round {round_number} with a page {number}."
+
+
+async def _file_picture(request: Request, review_id: str, round_number: int, number: str) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         return sign_in_page(request)
-    services = request.app.state.services
-    job = await asyncio.to_thread(services.store.get, review_id)
-    if job is None:
-        return _not_found(request, viewer, review_id)
+    services, pages = request.app.state.services, _proposal_pages(request)
     found = _page_number(number)
-    pages = review_views.page_count(job)
-    png = None
-    if found is not None and 1 <= found <= pages:
-        png = await asyncio.to_thread(_proposal_pages(request).image, job, found)
-    if png is None:
-        return error_page(request, viewer, 404, f"Page {number} of the proposal has no picture (read its text).")
+    png: object = None
+    try:
+        seen = None
+        if found is not None:
+            seen = await asyncio.to_thread(
+                review_views.seen_for_page, services, pages, review_id, round_number, found, viewer.name, viewer.lead
+            )
+            if seen is None:
+                return _not_found(request, viewer, review_id)
+            png = await asyncio.to_thread(review_views.picture, pages, seen, round_number, found)
+        elif await asyncio.to_thread(services.store.get, review_id) is None:
+            return _not_found(request, viewer, review_id)
+    except review_views.NoSuchPage:
+        pass
+    if isinstance(png, Unmaskable):
+        return error_page(request, viewer, 404, f"The picture of page {number} is not shown on a blind panel: {png}.")
+    if not isinstance(png, bytes):
+        return error_page(request, viewer, 404, f"Page {number} of the file has no picture (read its text).")
     return Response(png, media_type="image/png", headers=IMAGE_HEADERS)
+
+
+@router.get("/reviews/{review_id}/pages/{number}")
+async def proposal_page(request: Request, review_id: str, number: str) -> Response:
+    return await _file_page(request, review_id, 1, number)
+
+
+@router.get("/reviews/{review_id}/pages/{number}/image.png")
+async def page_image(request: Request, review_id: str, number: str) -> Response:
+    return await _file_picture(request, review_id, 1, number)
+
+
+@router.get("/reviews/{review_id}/rounds/{round_number}/pages/{number}")
+async def answer_page(request: Request, review_id: str, round_number: str, number: str) -> Response:
+    """A page of a clarification round's answer, with the quotes the review cites from it marked."""
+    found = _page_number(round_number)
+    if found is None or found < 2:
+        return await _file_page(request, review_id, 1, number) if found == 1 else _no_round(request, round_number)
+    return await _file_page(request, review_id, found, number)
+
+
+@router.get("/reviews/{review_id}/rounds/{round_number}/pages/{number}/image.png")
+async def answer_image(request: Request, review_id: str, round_number: str, number: str) -> Response:
+    found = _page_number(round_number)
+    if found is None or found < 2:
+        return await _file_picture(request, review_id, 1, number) if found == 1 else _no_round(request, round_number)
+    return await _file_picture(request, review_id, found, number)
+
+
+def _no_round(request: Request, round_number: str) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return sign_in_page(request)
+    return error_page(request, viewer, 404, f"There is no clarification round {round_number}.")
 
 
 @router.get("/reviews/{review_id}/audit")
@@ -176,7 +225,9 @@ async def audit(request: Request, review_id: str) -> Response:
         return sign_in_page(request)
     services = request.app.state.services
     number = _page_number(request.query_params.get("page", "1")) or 1
-    data = await asyncio.to_thread(review_views.audit_page, services, review_id, number, viewer.name, viewer.lead)
+    data = await asyncio.to_thread(
+        review_views.audit_page, services, _proposal_pages(request), review_id, number, viewer.name, viewer.lead
+    )
     if data is None:
         return _not_found(request, viewer, review_id)
     return page(request, viewer, "audit.html", data=data)

@@ -12,8 +12,9 @@ from reviewer.documents import Document
 from reviewer.egress import EgressLogView
 from reviewer.errors import ReviewerError
 from reviewer.highlight import Segment, Span, placeable, segments
-from reviewer.queue.blind import blinded_event, blinded_rounds, review_as_seen_by
-from reviewer.queue.proposal import ProposalPages
+from reviewer.page_image import Unmaskable
+from reviewer.queue.blind import SeenReview, blinded_event, blinded_rounds, file_labels, review_as_seen_by
+from reviewer.queue.proposal import ProposalPages, StoredFile
 from reviewer.queue.results import review_of, vendor_for
 from reviewer.queue.rounds import RoundView
 from reviewer.queue.services import Services
@@ -28,6 +29,14 @@ from reviewer.web.views import GRADE_WORDS
 class PageLink(BaseModel):
     number: int
     quotes: int  # verified quotes on the page
+
+
+class AnswerPages(BaseModel):
+    """A clarification round's answer file, with its own pages."""
+
+    round: int
+    file_name: str
+    pages: list[PageLink]
 
 
 class RoundChange(BaseModel):
@@ -45,6 +54,8 @@ class ReviewPage(BaseModel):
     blind: bool
     failure: str | None = None
     pages: list[PageLink] = Field(default_factory=list)
+    answers: list[AnswerPages] = Field(default_factory=list)  # the answer files the review quotes from
+    links: dict[str, str] = Field(default_factory=dict)  # quote id -> the page it is on (with its anchor)
     rounds: list[RoundView] = Field(default_factory=list)
     changes: dict[str, list[RoundChange]] = Field(default_factory=dict)  # criterion id -> its round changes
     egress: EgressLogView | None = None
@@ -55,9 +66,22 @@ def quote_id(criterion_id: str, index: int) -> str:
     return f"q-{criterion_id}-{index}"
 
 
-def on_the_proposal(citation: Citation) -> bool:
-    """A quote of the proposal itself (not of a clarification round's answer)."""
-    return citation.document is None
+def page_path(review_id: str, number: int, page: int) -> str:
+    """The web page of page `page` of round `number`'s file (1: the proposal; later: that round's answer)."""
+    if number == 1:
+        return f"/web/reviews/{review_id}/pages/{page}"
+    return f"/web/reviews/{review_id}/rounds/{number}/pages/{page}"
+
+
+def _page_count(pages: ProposalPages, seen: SeenReview, number: int) -> int:
+    """How many pages round `number`'s file has (the proposal's from its own review, an answer's read again)."""
+    job = seen.original or seen.job
+    if number == 1:
+        first = review_of(job)
+        return first.document.pages if first else 0
+    record = seen.record_of(number)
+    document = pages.document(record) if record else None
+    return len(document.pages) if isinstance(document, Document) else 0
 
 
 def _rubric_grades(catalog: RubricCatalog, job: JobRecord, review: Review | None) -> list[Grade]:
@@ -81,21 +105,44 @@ def _round_changes(rounds: list[RoundView]) -> dict[str, list[RoundChange]]:
     return changes
 
 
-def review_page(services: Services, review_id: str, viewer: str, lead: bool) -> ReviewPage | None:
+def review_page(services: Services, pages: ProposalPages, review_id: str, viewer: str, lead: bool) -> ReviewPage | None:
     job = services.store.get(review_id)
     if job is None:
         return None
-    seen = review_as_seen_by(services.store, services.panel, job, viewer, lead=lead)
+    seen = review_as_seen_by(services.store, services.panel, job, viewer, lead=lead, pages=pages)
     job, review = seen.job, seen.review
     failure = f"{failure_reason(job.error_code)}" if job.status is JobStatus.FAILED else None
-    pages: list[PageLink] = []
+    listed: list[PageLink] = []
+    answers: list[AnswerPages] = []
+    links: dict[str, str] = {}
     rounds: list[RoundView] = []
     if review is not None:
-        quoted = Counter(c.page for f in review.findings for c in f.citations if c.verified and on_the_proposal(c))
-        pages = [PageLink(number=n, quotes=quoted.get(n, 0)) for n in range(1, review.document.pages + 1)]
+        quoted: Counter[tuple[int, int]] = Counter()
+        for f in review.findings:
+            for i, c in enumerate(f.citations):
+                if (part := seen.part_of(c)) is None:
+                    continue
+                links[quote_id(f.criterion_id, i)] = page_path(review_id, *part) + (
+                    f"#{quote_id(f.criterion_id, i)}" if c.verified else ""
+                )
+                quoted[part] += c.verified
+        listed = [PageLink(number=n, quotes=quoted[(1, n)]) for n in range(1, _page_count(pages, seen, 1) + 1)]
+        labels = file_labels(review_id, seen.records)
+        for number in sorted({n for n, _ in quoted if n > 1}):
+            record = seen.record_of(number)
+            if record is None:
+                continue
+            count = _page_count(pages, seen, number)
+            answers.append(
+                AnswerPages(
+                    round=number,
+                    file_name=labels[number] if seen.masked else record.file_name,
+                    pages=[PageLink(number=n, quotes=quoted[(number, n)]) for n in range(1, count + 1)],
+                )
+            )
         rounds = services.rounds.rounds(review_id, viewer=viewer, lead=lead, blind=seen.blind)
         if seen.masked:
-            rounds = blinded_rounds(rounds, review_id)
+            rounds = blinded_rounds(rounds, review_id, seen)
     return ReviewPage(
         job=job,
         vendor=vendor_for(job.file_name, job, review),
@@ -104,17 +151,13 @@ def review_page(services: Services, review_id: str, viewer: str, lead: bool) -> 
         grades=_rubric_grades(services.catalog, job, review),
         blind=seen.blind,
         failure=failure,
-        pages=pages,
+        pages=listed,
+        answers=answers,
+        links=links,
         rounds=rounds if len(rounds) > 1 else [],
         changes=_round_changes(rounds),
         egress=EgressLogView.of(job.id, services.store.egress_of(job.id)),
     )
-
-
-def page_count(job: JobRecord) -> int:
-    """How many pages the reviewed proposal has (0 until its review is done)."""
-    review = review_of(job)
-    return review.document.pages if review else 0
 
 
 class QuoteOnPage(BaseModel):
@@ -128,46 +171,108 @@ class QuoteOnPage(BaseModel):
 class ProposalPage(BaseModel):
     job: JobRecord
     vendor: str
+    round: int  # 1: the proposal; later: that round's answer
+    file_name: str
     number: int
     page_count: int
     text: list[Segment] | None  # None when the text cannot be shown (see `unavailable`)
     unavailable: str | None = None
     ocr: bool = False
     image: bool = False
+    no_image: str | None = None  # why the page's picture is not shown, when it is a PDF's
+    masked: bool = False  # names masked in the text and blacked out in the picture (a blind panel's evaluator)
     quotes: list[QuoteOnPage] = Field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        """The path of this file's pages, without the page number."""
+        return page_path(self.job.id, self.round, 1)[: -len("1")]
 
 
 class NoSuchPage(Exception):
     pass
 
 
-def proposal_page(
-    services: Services, pages: ProposalPages, review_id: str, number: int, viewer: str, lead: bool
-) -> ProposalPage | None:
-    """Page `number` of the review's proposal with every quote the findings cite on it; None for an unknown
-    review, NoSuchPage for a page it does not have."""
+BLIND_TEXT_UNREADABLE = (
+    "on a blind panel, a page is shown only once its names can be masked, and its text could not be read again"
+)
+
+
+def _file_of(seen: SeenReview, number: int) -> StoredFile | None:
+    return (seen.original or seen.job) if number == 1 else seen.record_of(number)
+
+
+def picture(pages: ProposalPages, seen: SeenReview, number: int, page: int) -> bytes | Unmaskable | None:
+    """Page `page` of round `number`'s file as PNG bytes; for a blind panel's evaluator with every masked name
+    blacked out, or why it cannot be (Unmaskable); None when the file has no picture of that page."""
+    part = _file_of(seen, number)
+    if part is None:
+        return None
+    if not seen.masked or seen.text is None:
+        return pages.image(part, page)
+    if seen.text.page_text(number, page) is None:
+        return Unmaskable("its text could not be read again, so the names on it cannot be found")
+    hide, expected = seen.text.hidden_on(number, page)
+    return pages.image(part, page, hide, expected)
+
+
+def seen_for_page(
+    services: Services, pages: ProposalPages, review_id: str, number: int, page: int, viewer: str, lead: bool
+) -> SeenReview | None:
+    """The review as this viewer sees it, when round `number`'s file has page `page`; None for an unknown
+    review, NoSuchPage for a file or a page it does not have."""
     record = services.store.get(review_id)
     if record is None:
         return None
-    seen = review_as_seen_by(services.store, services.panel, record, viewer, lead=lead)
+    seen = review_as_seen_by(services.store, services.panel, record, viewer, lead=lead, pages=pages)
+    if seen.review is None or _file_of(seen, number) is None:
+        raise NoSuchPage(page)
+    if not 1 <= page <= _page_count(pages, seen, number):
+        raise NoSuchPage(page)
+    return seen
+
+
+def proposal_page(
+    services: Services,
+    pages: ProposalPages,
+    review_id: str,
+    number: int,
+    viewer: str,
+    lead: bool,
+    round_number: int = 1,
+) -> ProposalPage | None:
+    """Page `number` of the review's proposal (or of round `round_number`'s answer) with every quote the
+    findings cite on it; None for an unknown review, NoSuchPage for a page it does not have. A blind panel's
+    evaluator reads the masked text, with the quotes marked at their masked offsets."""
+    seen = seen_for_page(services, pages, review_id, round_number, number, viewer, lead)
+    if seen is None:
+        return None
     review = seen.review
-    if review is None or not 1 <= number <= review.document.pages:
-        raise NoSuchPage(number)
-    document = pages.document(record)
+    assert review is not None
+    part = _file_of(seen, round_number)
+    assert part is not None
+    document = pages.document(part)
+    text: str | None = None
     page = None
     unavailable = document if isinstance(document, str) else None
     if isinstance(document, Document):
         page = next((p for p in document.pages if p.number == number), None)
         if page is None:
-            unavailable = "this page has no text in the proposal as read again"
-    text = page.text if page else ""
+            unavailable = "this page has no text in the file as read again"
+        else:
+            text = page.text
+    if seen.masked and text is not None:
+        assert seen.text is not None
+        text = seen.text.page_text(round_number, number)
+        if text is None:
+            unavailable = BLIND_TEXT_UNREADABLE
     quotes = [
         QuoteOnPage(
             id=quote_id(f.criterion_id, i),
             criterion_id=f.criterion_id,
             title=f.title,
             citation=c,
-            placed=page is not None
+            placed=text is not None
             and c.verified
             and c.start is not None
             and c.end is not None
@@ -175,19 +280,28 @@ def proposal_page(
         )
         for f in review.findings
         for i, c in enumerate(f.citations)
-        if c.page == number and on_the_proposal(c)
+        if seen.part_of(c) == (round_number, number)
     ]
     spans = [Span(id=q.id, start=q.citation.start, end=q.citation.end) for q in quotes if q.placed]
-    image = review.document.source == "pdf" and pages.image(record, number) is not None
+    image, no_image = False, None
+    if isinstance(document, Document) and document.source == "pdf":
+        found = picture(pages, seen, round_number, number)
+        image = isinstance(found, bytes)
+        no_image = str(found) if isinstance(found, Unmaskable) else None
+    labels = file_labels(review_id, seen.records)
     return ProposalPage(
         job=seen.job,
         vendor=vendor_for(seen.job.file_name, seen.job, review),
+        round=round_number,
+        file_name=labels[round_number] if seen.masked else part.file_name,
         number=number,
-        page_count=review.document.pages,
-        text=segments(text, spans) if page is not None else None,
+        page_count=_page_count(pages, seen, round_number),
+        text=segments(text, spans) if text is not None else None,
         unavailable=unavailable,
         ocr=bool(page and page.ocr),
         image=image,
+        no_image=no_image,
+        masked=seen.masked,
         quotes=quotes,
     )
 
@@ -252,17 +366,19 @@ def audit_changes(before: object, after: object) -> list[AuditChange]:
     ]
 
 
-def audit_page(services: Services, review_id: str, page: int, viewer: str, lead: bool) -> AuditPage | None:
+def audit_page(
+    services: Services, pages: ProposalPages, review_id: str, page: int, viewer: str, lead: bool
+) -> AuditPage | None:
     record = services.store.get(review_id)
     if record is None:
         return None
-    seen = review_as_seen_by(services.store, services.panel, record, viewer, lead=lead)
+    seen = review_as_seen_by(services.store, services.panel, record, viewer, lead=lead, pages=pages)
     total = services.store.events(review_id, limit=1)[1]
     page_count = max(1, -(-total // AUDIT_PAGE_SIZE))
     page = min(max(page, 1), page_count)
     events, total = services.store.events(review_id, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE)
     if seen.masked:
-        events = [blinded_event(record, e) for e in events]
+        events = [blinded_event(record, e, seen.text) for e in events]
     rows = [
         AuditRow(
             at=e.at,

@@ -3,15 +3,20 @@ server process, with JavaScript off (every form posts and redirects): follow a c
 the quote is marked beside the page's picture, record an assessment with a reason, see the final grade and
 the audit event; the lead sets consensus. Then, with JavaScript on to measure: every control has a label,
 every image its text, nothing scrolls sideways at a phone's width. Screenshots of each page go to the
-test's tmp directory, or to $REVIEWER_TEST_SCREENSHOTS when set."""
+test's tmp directory, or to $REVIEWER_TEST_SCREENSHOTS when set. On a blind panel, an evaluator reads the
+proposal's and a round-2 answer's pages masked (text and picture) and follows a round-2 citation to the
+answer's own page; the lead reads the original."""
 
 import os
 import re
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
 
-from tests.test_server_process import Server
+from tests.pdfs import text_pdf
+from tests.test_server_process import SAMPLES, Server
 from tests.web.test_pages import ARGS, CHROMIUM, KEY, seed
 
 LEAD_KEY = "lea-web-key-0123456789abcdef"
@@ -144,3 +149,101 @@ def test_follow_a_citation_assess_and_read_the_audit_in_a_real_browser(server, t
         finally:
             browser.close()
     assert (shots / "audit.png").stat().st_size > 0
+
+
+ANSWER = text_pdf(
+    [
+        "Coral Data Services: answers to the clarification questions",
+        "Data safety. All Client data is stored and processed in the EU only.\n"
+        "Client data is never sent to external model APIs.\n"
+        "Client data is never reused for training any model other than the Client's own model.",
+    ]
+)
+
+
+def _blind_review_with_round_2(server) -> tuple[str, dict]:
+    """A blind panel's review of the Coral sample, with the vendor's answer graded as round 2 (as the lead)."""
+    lead = {"Authorization": f"Bearer {LEAD_KEY}"}
+    sample = ("files", ("coral_data.pdf", (SAMPLES / "coral_data.pdf").read_bytes(), "application/pdf"))
+    created = httpx2.post(
+        f"{server.url}/v1/batches", headers=lead, files=[sample], data={"blind": "true", "backend": "offline"}
+    )
+    assert created.status_code == 202, created.text
+    batch, deadline = created.json(), time.monotonic() + 120
+    while batch["status"] != "done":
+        assert time.monotonic() < deadline, batch
+        time.sleep(0.3)
+        batch = httpx2.get(f"{server.url}/v1/batches/{batch['id']}", headers=lead, timeout=10).json()
+    rid = batch["items"][0]["job_id"]
+    answer = {"file": ("coral-answers.pdf", ANSWER, "application/pdf")}
+    assert httpx2.post(f"{server.url}/v1/reviews/{rid}/rounds", headers=lead, files=answer).status_code == 202
+    while True:
+        rounds = httpx2.get(f"{server.url}/v1/reviews/{rid}/rounds", headers=lead, timeout=10).json()["items"]
+        if rounds[-1]["number"] == 2 and rounds[-1]["status"] in ("done", "failed"):
+            assert rounds[-1]["status"] == "done", rounds[-1]
+            break
+        assert time.monotonic() < deadline, rounds
+        time.sleep(0.3)
+    return rid, httpx2.get(f"{server.url}/v1/reviews/{rid}", headers=lead, timeout=10).json()["review"]
+
+
+def test_a_blind_panels_evaluator_reads_masked_pages_and_follows_a_round_2_citation_in_a_real_browser(server, tmp_path):
+    rid, review = _blind_review_with_round_2(server)
+    cid, index, citation = next(
+        (f["criterion_id"], i, c)
+        for f in review["findings"]
+        for i, c in enumerate(f["citations"])
+        if c["verified"] and c["document"] == "coral-answers.pdf"
+    )
+    shots = Path(os.environ.get("REVIEWER_TEST_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    answer_page = f"/web/reviews/{rid}/rounds/2/pages/{citation['document_page']}"
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            evaluator = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+            page = evaluator.new_page()
+            sign_in(page, server.url, ANA_KEY)
+            page.goto(f"{server.url}/web/reviews/{rid}")
+            assert "coral" not in page.content().casefold()
+            assert page.get_by_role("heading", name=re.compile("Round 2: Vendor")).is_visible()
+            page.screenshot(path=str(shots / "blind-review.png"), full_page=True)
+
+            page.locator(f'#c-{cid} a[href="{answer_page}#q-{cid}-{index}"]').click()
+            page.wait_for_url(f"**{answer_page}#q-{cid}-{index}")
+            mark = page.locator(f"#q-{cid}-{index} + mark")
+            marked = mark.inner_text()
+            assert mark.is_visible() and len(marked) > 20 and citation["quote"].startswith(marked)
+            assert "coral" not in page.content().casefold()
+            picture = page.get_by_role("img", name=re.compile("round 2's answer.*names blacked out"))
+            assert picture.is_visible() and picture.evaluate("img => img.naturalWidth") > 0
+            page.screenshot(path=str(shots / "blind-answer-page.png"), full_page=True)
+
+            page.goto(f"{server.url}/web/reviews/{rid}/rounds/2/pages/1")
+            assert page.locator(".page-text").inner_text().startswith("[VENDOR]")
+            page.screenshot(path=str(shots / "blind-answer-page-1.png"), full_page=False)
+
+            page.goto(f"{server.url}/web/reviews/{rid}/pages/1")
+            assert page.locator(".page-text").inner_text().startswith("[VENDOR]")
+            assert "coral" not in page.content().casefold()
+            picture = page.get_by_role("img", name=re.compile("Page 1 of the proposal.*names blacked out"))
+            assert picture.is_visible() and picture.evaluate("img => img.naturalWidth") > 0
+            page.screenshot(path=str(shots / "blind-proposal-page.png"), full_page=False)
+            for path in (f"/web/reviews/{rid}", answer_page, f"/web/reviews/{rid}/pages/1"):
+                page.goto(f"{server.url}{path}")
+                assert page.evaluate(UNLABELLED_CONTROLS) == [] and page.evaluate(IMAGES_WITHOUT_ALT) == [], path
+            evaluator.close()
+
+            lead = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+            page = lead.new_page()
+            sign_in(page, server.url, LEAD_KEY)
+            page.goto(f"{server.url}{answer_page}")
+            assert "coral-answers.pdf" in page.content()
+            page.goto(f"{server.url}/web/reviews/{rid}/pages/1")
+            assert page.locator(".page-text").inner_text().startswith("CORAL DATA SERVICES")
+            page.screenshot(path=str(shots / "lead-proposal-page.png"), full_page=False)
+            lead.close()
+        finally:
+            browser.close()
+    assert (shots / "blind-answer-page.png").stat().st_size > 0

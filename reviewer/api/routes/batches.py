@@ -8,13 +8,14 @@ from fastapi import APIRouter, Form, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from reviewer.api.deps import CatalogDep, EvaluatorDep, IntakeDep, RunnerDep, SettingsDep, StoreDep
+from reviewer.api.deps import CatalogDep, EvaluatorDep, IntakeDep, ProposalsDep, RunnerDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
 from reviewer.comparison import Comparison, MandatoryPolicy
 from reviewer.queue.batches import BatchCounts, BatchItemView, IncomingFile, batch_view, queue_batch
 from reviewer.queue.intake import ReviewTarget
+from reviewer.queue.proposal import ProposalPages
 from reviewer.render import comparison as render
 from reviewer.render import compliance
 from reviewer.store import BatchRecord, JobStore
@@ -44,9 +45,15 @@ class BatchStatus(BaseModel):
 
 
 async def _status(
-    store: JobStore, catalog, record: BatchRecord, *, lead: bool = False, mandatory: MandatoryPolicy = "flag"
+    store: JobStore,
+    catalog,
+    record: BatchRecord,
+    *,
+    lead: bool = False,
+    mandatory: MandatoryPolicy = "flag",
+    pages: ProposalPages | None = None,
 ) -> BatchStatus:
-    view = await asyncio.to_thread(batch_view, store, catalog, record, lead=lead, mandatory=mandatory)
+    view = await asyncio.to_thread(batch_view, store, catalog, record, lead=lead, mandatory=mandatory, pages=pages)
     comparison, counts = view.comparison, view.counts
     base = f"/v1/batches/{record.id}/comparison"
     query = "" if mandatory == "flag" else f"?mandatory={mandatory}"
@@ -131,10 +138,15 @@ async def _batch_or_404(store: JobStore, batch_id: str) -> BatchRecord:
     summary="Progress, and the comparison once every review has finished",
 )
 async def get_batch(
-    batch_id: str, store: StoreDep, catalog: CatalogDep, evaluator: EvaluatorDep, mandatory: MandatoryQuery = "flag"
+    batch_id: str,
+    store: StoreDep,
+    catalog: CatalogDep,
+    proposals: ProposalsDep,
+    evaluator: EvaluatorDep,
+    mandatory: MandatoryQuery = "flag",
 ) -> BatchStatus:
     record = await _batch_or_404(store, batch_id)
-    return await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
+    return await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals)
 
 
 @router.get(
@@ -147,11 +159,12 @@ async def download_compliance(
     fmt: Literal["csv", "xlsx"],
     store: StoreDep,
     catalog: CatalogDep,
+    proposals: ProposalsDep,
     evaluator: EvaluatorDep,
     mandatory: MandatoryQuery = "flag",
 ) -> Response:
     record = await _batch_or_404(store, batch_id)
-    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
+    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals)
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     if not compliance.is_rfp_rubric(status.comparison):
@@ -178,9 +191,13 @@ async def download_comparison(
     fmt: Literal["csv", "xlsx", "html", "md"],
     store: StoreDep,
     catalog: CatalogDep,
+    proposals: ProposalsDep,
     mandatory: MandatoryQuery = "flag",
 ) -> Response:
-    status = await _status(store, catalog, await _batch_or_404(store, batch_id), mandatory=mandatory)
+    """The evaluators' view (labels on a blind panel or an anonymised batch, the vendors' words masked on a
+    blind panel), whoever downloads it."""
+    record = await _batch_or_404(store, batch_id)
+    status = await _status(store, catalog, record, mandatory=mandatory, pages=proposals)
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     c = status.comparison

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from reviewer.api.deps import EvaluatorDep, PanelDep, ReviewIdDep, StoreDep
+from reviewer.api.deps import EvaluatorDep, PanelDep, ProposalsDep, ReviewIdDep, StoreDep
 from reviewer.api.schemas import ErrorResponse
-from reviewer.queue.blind import blinded_event
+from reviewer.queue.blind import blinded_event, review_as_seen_by
 from reviewer.queue.panel import AssessmentInput, ConsensusInput
 from reviewer.queue.review_ids import resolve_review_id
 from reviewer.review import Assessment, Consensus
@@ -60,15 +60,21 @@ async def set_consensus(
 async def audit(
     review_id: str,
     store: StoreDep,
+    panel: PanelDep,
+    proposals: ProposalsDep,
     evaluator: EvaluatorDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> AuditPage:
+    """On a blind panel, an evaluator other than the lead reads the events without the names it hides."""
     items, total = await asyncio.to_thread(store.events, review_id, limit, offset)
     if total == 0:  # no events under the id as given: a unique prefix of a review's id (404 for neither)
         review_id = await asyncio.to_thread(resolve_review_id, store, review_id)
         items, total = await asyncio.to_thread(store.events, review_id, limit, offset)
     job = await asyncio.to_thread(store.get, review_id)
     if job is not None and not evaluator.lead and await asyncio.to_thread(store.in_blind_batch, job.id):
-        items = [blinded_event(job, e) for e in items]  # e.g. review_created's file name
+        seen = await asyncio.to_thread(
+            review_as_seen_by, store, panel, job, evaluator.name, lead=False, pages=proposals
+        )
+        items = [blinded_event(job, e, seen.text) for e in items]  # e.g. review_created's file name, quotes
     return AuditPage(items=items, total=total, limit=limit, offset=offset)

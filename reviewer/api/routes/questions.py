@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Response
 
-from reviewer.api.deps import EvaluatorDep, PanelDep, ReviewIdDep, StoreDep
+from reviewer.api.deps import EvaluatorDep, PanelDep, ProposalsDep, ReviewIdDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.queue.questions import export_questions
@@ -25,6 +25,7 @@ async def get_questions(
     review_id: ReviewIdDep,
     store: StoreDep,
     panel: PanelDep,
+    proposals: ProposalsDep,
     evaluator: EvaluatorDep,
     format: QuestionFormat = "md",
 ) -> Response:
@@ -35,6 +36,7 @@ async def get_questions(
         export_questions,
         store,
         panel,
+        proposals,
         job,
         evaluator.name,
         lead=evaluator.lead,

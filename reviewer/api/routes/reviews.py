@@ -14,6 +14,7 @@ from reviewer.api.deps import (
     EvaluatorDep,
     IntakeDep,
     PanelDep,
+    ProposalsDep,
     ReviewIdDep,
     RoundsDep,
     RunnerDep,
@@ -147,9 +148,13 @@ async def _job_or_404(store, review_id: str) -> JobRecord:
     summary="Status and, when done, the review with the panel's final grades of its latest round "
     "(`round` says which; every round: links.rounds)",
 )
-async def get_review(review_id: ReviewIdDep, store: StoreDep, panel: PanelDep, evaluator: EvaluatorDep) -> ReviewJob:
+async def get_review(
+    review_id: ReviewIdDep, store: StoreDep, panel: PanelDep, proposals: ProposalsDep, evaluator: EvaluatorDep
+) -> ReviewJob:
     job = await _job_or_404(store, review_id)
-    seen = await asyncio.to_thread(review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead)
+    seen = await asyncio.to_thread(
+        review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead, pages=proposals
+    )
     return ReviewJob.from_record(seen.job, review=seen.review)
 
 
@@ -163,6 +168,7 @@ async def get_report(
     store: StoreDep,
     panel: PanelDep,
     rounds: RoundsDep,
+    proposals: ProposalsDep,
     evaluator: EvaluatorDep,
     format: Literal["markdown", "html"] = "markdown",
 ) -> Response:
@@ -170,13 +176,15 @@ async def get_report(
     job = await _job_or_404(store, review_id)
     if job.status is not JobStatus.DONE or not job.result:
         raise ApiError(409, "not_ready", f"the review is {job.status.value}; a report exists once it is done")
-    seen = await asyncio.to_thread(review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead)
+    seen = await asyncio.to_thread(
+        review_as_seen_by, store, panel, job, evaluator.name, lead=evaluator.lead, pages=proposals
+    )
     review = seen.review
     history = await asyncio.to_thread(
         rounds.rounds, job.id, viewer=evaluator.name, lead=evaluator.lead, blind=seen.blind
     )
     if seen.masked:
-        history = blinded_rounds(history, job.id)
+        history = blinded_rounds(history, job.id, seen)
     await asyncio.to_thread(
         store.record_event, job.id, evaluator.name, "report_exported", after={"format": format, "round": review.round}
     )

@@ -7,11 +7,11 @@ import asyncio
 from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel
 
-from reviewer.api.deps import EvaluatorDep, ReviewIdDep, RoundsDep, SettingsDep, StoreDep
+from reviewer.api.deps import EvaluatorDep, PanelDep, ProposalsDep, ReviewIdDep, RoundsDep, SettingsDep, StoreDep
 from reviewer.api.errors import ApiError
 from reviewer.api.schemas import error_responses
 from reviewer.api.uploads import read_upload
-from reviewer.queue.blind import blinded_rounds
+from reviewer.queue.blind import blinded_rounds, review_as_seen_by
 from reviewer.queue.rounds import RoundView
 from reviewer.store import RoundStatus
 
@@ -48,7 +48,7 @@ async def open_round(
     return RoundOpened(review_id=review_id, number=opened.number, status=opened.status, file_name=opened.file_name)
 
 
-async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool) -> list[RoundView]:
+async def _views(review_id: str, rounds, store, evaluator, panel, proposals, *, with_reviews: bool) -> list[RoundView]:
     blind = await asyncio.to_thread(store.in_blind_batch, review_id)
     views = await asyncio.to_thread(
         rounds.rounds,
@@ -59,7 +59,11 @@ async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool
         blind=blind,
     )
     if blind and not evaluator.lead:
-        views = blinded_rounds(views, review_id)
+        job = await asyncio.to_thread(store.get, review_id)
+        seen = await asyncio.to_thread(
+            review_as_seen_by, store, panel, job, evaluator.name, lead=False, pages=proposals
+        )
+        views = blinded_rounds(views, review_id, seen)
     return views
 
 
@@ -69,8 +73,16 @@ async def _views(review_id: str, rounds, store, evaluator, *, with_reviews: bool
     responses=READ_ERRORS,
     summary="The review's rounds, oldest first, each with its per-criterion changes since the previous one",
 )
-async def list_rounds(review_id: ReviewIdDep, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep) -> RoundList:
-    return RoundList(review_id=review_id, items=await _views(review_id, rounds, store, evaluator, with_reviews=False))
+async def list_rounds(
+    review_id: ReviewIdDep,
+    rounds: RoundsDep,
+    store: StoreDep,
+    evaluator: EvaluatorDep,
+    panel: PanelDep,
+    proposals: ProposalsDep,
+) -> RoundList:
+    views = await _views(review_id, rounds, store, evaluator, panel, proposals, with_reviews=False)
+    return RoundList(review_id=review_id, items=views)
 
 
 @router.get(
@@ -80,9 +92,15 @@ async def list_rounds(review_id: ReviewIdDep, rounds: RoundsDep, store: StoreDep
     summary="One round with its own review (round 1's is GET /v1/reviews/{id})",
 )
 async def get_round(
-    review_id: ReviewIdDep, number: int, rounds: RoundsDep, store: StoreDep, evaluator: EvaluatorDep
+    review_id: ReviewIdDep,
+    number: int,
+    rounds: RoundsDep,
+    store: StoreDep,
+    evaluator: EvaluatorDep,
+    panel: PanelDep,
+    proposals: ProposalsDep,
 ) -> RoundView:
-    views = await _views(review_id, rounds, store, evaluator, with_reviews=True)
+    views = await _views(review_id, rounds, store, evaluator, panel, proposals, with_reviews=True)
     found = next((v for v in views if v.number == number), None)
     if found is None:
         raise ApiError(404, "not_found", f"review '{review_id}' has no round {number}")
