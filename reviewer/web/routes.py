@@ -4,7 +4,7 @@ Every form carries a CSRF token; every page without a viewer answers 401 with th
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from reviewer.web import review_pages
+from reviewer.web import question_pages, review_pages
 from reviewer.web.auth import (
     csrf_ok,
     current_viewer,
@@ -17,6 +17,7 @@ from reviewer.web.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 router.include_router(review_pages.router)
+router.include_router(question_pages.router)
 
 
 def _safe_next(target: object) -> str:

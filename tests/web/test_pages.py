@@ -1,12 +1,14 @@
 """The web app in a real headless browser (Debian's Chromium driven by Playwright) against the real server
 process (its review workers included): sign in, start an evaluation of two sample PDFs on the offline
 backend from the New evaluation page, wait for it, open the comparison and a cell; and, on a seeded batch,
-assess a finding (refused without a reason, recorded with one: the final grade changes). Each page is
+assess a finding (refused without a reason, recorded with one: the final grade changes) and download a
+vendor's questions from the comparison. Each page is
 checked for labels, alt text and grade contrast, and screenshotted at 1,280 px and at a phone's 390 px
 into the test's tmp directory, or $REVIEWER_TEST_SCREENSHOTS when set."""
 
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import httpx2
@@ -113,6 +115,12 @@ def test_sign_in_assess_and_compare_in_a_real_browser(server, tmp_path):
             with page.expect_download() as download:
                 page.get_by_role("link", name="CSV").click()
             assert download.value.suggested_filename == f"comparison-{batch_id}.csv"
+            with page.expect_download() as download:
+                page.get_by_role("link", name="Questions for Coral Data (Word)").focus()
+                page.keyboard.press("Enter")  # a keyboard's download, as a click's
+            assert download.value.suggested_filename == "questions-Coral-Data-round-1.docx"
+            document = zipfile.ZipFile(download.value.path()).read("word/document.xml").decode()
+            assert "Clarification questions: Coral Data" in document
         finally:
             browser.close()
     assert (shots / "comparison.png").stat().st_size > 0
