@@ -34,6 +34,7 @@ async def questions(request: Request, review_id: str, fmt: str) -> Response:
             export_questions,
             store,
             panel_of(request),
+            request.app.state.services.proposals,
             job,
             viewer.name,
             lead=viewer.lead,
