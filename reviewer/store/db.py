@@ -2,7 +2,9 @@
 write transactions, and the one place where values are made fit for their columns."""
 
 import contextlib
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -47,12 +49,29 @@ def bounded(table: Table, values: Mapping[str, object]) -> dict[str, object]:
     return fitted
 
 
+WAL_SWITCH_SECONDS = 30.0
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor) -> None:
+    """Put the database in WAL mode (it stays so). On a new file, connections opened at the same instant race
+    to switch it, and SQLite answers the losers "database is locked" at once, without its busy wait: retry."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_engine(url: str) -> Engine:
