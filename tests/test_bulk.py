@@ -359,3 +359,112 @@ def test_a_zip_over_the_member_limit_fails_alone_and_its_row_says_why(tmp_path, 
     assert "failed: dump.zip: 1,001 entries" in err
     failed_lines = [line for line in stdout.splitlines() if "failed:" in line]
     assert len(failed_lines) == 2 and not any("red flags" in line for line in failed_lines)
+
+
+def bulk_run(capsys, proposals: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli(capsys, "bulk", str(proposals), "--backend", "offline", "--out", str(out), "--no-progress", *extra)
+
+
+def forbid(monkeypatch, target: str, what: str) -> None:
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"{what} on a rerun that has nothing to do")
+
+    monkeypatch.setattr(target, refuse)
+
+
+def test_a_rerun_with_the_same_inputs_renders_nothing_then_does_not_open_the_store(
+    tmp_path, proposals, capsys, monkeypatch
+):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    code, first_out, _ = bulk_run(capsys, proposals, out)
+    assert code == 0
+    written = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".reviewer-outputs.json"}
+
+    forbid(monkeypatch, "reviewer.render.comparison.to_xlsx", "rendered")
+    code, second_out, err = bulk_run(capsys, proposals, out)  # the jobs were queued by the first run: full path
+    assert code == 0 and f"outputs unchanged since the last run: {len(written)} files" in err
+    assert "0 reviewed, 3 already reviewed, 0 failed" in err and second_out == first_out
+
+    forbid(monkeypatch, "reviewer.queue.bulk.make_engine", "opened the store")
+    code, third_out, err = bulk_run(capsys, proposals, out)  # nothing changed since a run that changed nothing
+    assert code == 0 and f"outputs unchanged since the last run: {len(written)} files" in err
+    assert "0 reviewed, 3 already reviewed, 0 failed; $0.0000" in err and third_out == first_out
+    assert {p: p.read_bytes() for p in written} == written
+
+
+def test_an_edited_or_deleted_output_or_a_forced_run_renders_again(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run records that it found nothing to do
+        assert bulk_run(capsys, proposals, out)[0] == 0
+    original = (out / "comparison.md").read_text()
+    (out / "comparison.md").write_text(original + "\nmy note\n")
+    code, _, err = bulk_run(capsys, proposals, out)
+    assert code == 0 and "outputs unchanged" not in err and (out / "comparison.md").read_text() == original
+    (out / "reports" / "Helix-Systems.json").unlink()
+    code, _, err = bulk_run(capsys, proposals, out)
+    assert "outputs unchanged" not in err and (out / "reports" / "Helix-Systems.json").is_file()
+    code, _, err = bulk_run(capsys, proposals, out, "--force")
+    assert "3 reviewed, 0 already reviewed" in err and "outputs unchanged" not in err
+
+
+def test_a_changed_rubric_vendor_mapping_or_option_renders_again(tmp_path, proposals, capsys, monkeypatch):
+    from reviewer.rubric import BUNDLED_RUBRICS_DIR
+
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text((BUNDLED_RUBRICS_DIR / "default.yaml").read_text())
+    for _ in range(2):
+        assert bulk_run(capsys, proposals, out, "--rubric", str(rubric))[0] == 0
+
+    text = rubric.read_text()
+    title = re.search(r"title: (.+)", text.split("criteria:", 1)[1]).group(1).strip().strip("\"'")
+    rubric.write_text(text.replace(title, "Renamed criterion", 1))  # same id and version: no new reviews
+    code, _, err = bulk_run(capsys, proposals, out, "--rubric", str(rubric))
+    assert code == 0 and "0 reviewed, 3 already reviewed" in err and "outputs unchanged" not in err
+    assert "Renamed criterion" in csv_rows(out)[0] and title not in csv_rows(out)[0]
+
+    (tmp_path / "vendors.csv").write_text("helix_systems.pdf,Helix Holdings\n")
+    code, _, err = bulk_run(capsys, proposals, out, "--rubric", str(rubric), "--vendors", str(tmp_path / "vendors.csv"))
+    assert code == 0 and "outputs unchanged" not in err
+    assert "Helix Holdings" in {r["vendor"] for r in csv_rows(out)}
+    code, _, err = bulk_run(capsys, proposals, out, "--rubric", str(rubric), "--vendors", str(tmp_path / "vendors.csv"))
+    assert "outputs unchanged" in err  # the mapping as last time
+    (tmp_path / "vendors.csv").write_text("helix_systems.pdf,Helix Group\n")
+    code, _, err = bulk_run(capsys, proposals, out, "--rubric", str(rubric), "--vendors", str(tmp_path / "vendors.csv"))
+    assert "outputs unchanged" not in err and "Helix Group" in {r["vendor"] for r in csv_rows(out)}
+
+    code, stdout, err = bulk_run(capsys, proposals, out, "--rubric", str(rubric), "--anonymize")
+    assert "outputs unchanged" not in err and "Helix" not in stdout and (out / "anonymisation-key.json").is_file()
+
+
+def test_a_grade_the_panel_changed_since_the_last_run_is_in_the_next_outputs(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert bulk_run(capsys, proposals, out)[0] == 0
+    store = JobStore(make_engine(Settings.load().storage.resolved_database_url))
+    review_id = next(j.id for j in store.list_jobs(None, 10, 0)[0] if j.file_name == "coral_data.pdf")
+    store.engine.dispose()
+    finding = json.loads((out / "reports" / "Coral-Data.json").read_text())["findings"][0]
+    grade = "red_flag" if finding["grade"] != "red_flag" else "met"
+    assert main(["assess", review_id, finding["criterion_id"], grade, "--reason", "clause 4", "--as", "ana"]) == 0
+    capsys.readouterr()
+
+    code, _, err = bulk_run(capsys, proposals, out)
+    assert code == 0 and "outputs unchanged" not in err
+    coral = next(r for r in csv_rows(out) if r["vendor"] == "Coral Data")
+    assert coral[finding["title"]].startswith(("RED FLAG" if grade == "red_flag" else grade) + " (evaluator")
+
+
+def test_a_run_with_a_failure_is_never_replayed(tmp_path, proposals, capsys, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    (proposals / "broken.pdf").write_bytes(b"this is not a pdf")
+    out = tmp_path / "out"
+    for _ in range(3):
+        code, _, err = bulk_run(capsys, proposals, out)
+        assert code == 1 and "0 failed" not in err and "failed: broken.pdf" in err
+    manifest = json.loads((out / ".reviewer-outputs.json").read_text())
+    assert manifest["replay"] is None and manifest["inputs"]

@@ -63,15 +63,10 @@ def estimate_bulk(sources: list, rubric, settings) -> int:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    import asyncio
-
-    from reviewer.comparison import anonymize
     from reviewer.errors import BadInputError
-    from reviewer.exports import write_outputs
+    from reviewer.exports import replay_of
     from reviewer.output import check_writable
-    from reviewer.progress import Progress
-    from reviewer.queue.bulk import bulk_comparison, run_bulk
-    from reviewer.render.failures import describe_error
+    from reviewer.rerun import run_digest, run_given, store_fingerprint
     from reviewer.rubric import RubricCatalog
     from reviewer.sources import close_sources, collect_sources, load_vendor_mapping
 
@@ -88,27 +83,68 @@ def run(args: argparse.Namespace, context: Context) -> int:
         vendors = load_vendor_mapping(args.vendors) if args.vendors else {}
         check_writable(args.out, folder=True)
         backend_name = context.backend_name(args)
-        progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
-        result = asyncio.run(
-            run_bulk(
-                sources,
-                rubric_name,
-                backend_name,
-                settings,
-                catalog,
-                force=args.force,
-                vendors=vendors,
-                progress=progress,
-                on_event=lambda line: note(f"failed: {line}"),
-                batch_api=args.batch_api,
-                blind=args.blind,
-            )
+        given = run_given(
+            sources,
+            settings,
+            rubric_name,
+            rubric,
+            backend_name,
+            vendors=vendors,
+            blind=args.blind,
+            anonymize=args.anonymize,
+            mandatory=args.mandatory,
+            batch_api=args.batch_api,
         )
+        store_before = store_fingerprint(settings.storage.resolved_database_url)
+        if not args.force and store_before is not None:
+            found = replay_of(args.out, run_digest(given, store_before))
+            if found is not None:  # the same inputs, an untouched store, outputs as written: nothing to do
+                replay, files = found
+                for line in replay.lines:
+                    print(line)
+                note(f"outputs unchanged since the last run: {len(files)} files")
+                note(_summary(0, replay.skipped, 0, 0.0, args))
+                return EXIT_OK
+        return _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given, store_before)
     finally:
         close_sources(sources)
+
+
+def _summary(reviewed: int, skipped: int, failed: int, cost_usd: float, args: argparse.Namespace) -> str:
+    counts = f"{reviewed} reviewed, {skipped} already reviewed, {failed} failed"
+    key = "; keep anonymisation-key.json apart from what evaluators see" if args.anonymize else ""
+    return f"{counts}; ${cost_usd:.4f}; outputs in {args.out}/{key}"
+
+
+def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given, store_before) -> int:
+    import asyncio
+
+    from reviewer.comparison import anonymize
+    from reviewer.exports import inputs_digest, record_replay, unchanged_outputs, write_outputs
+    from reviewer.progress import Progress
+    from reviewer.queue.bulk import bulk_comparison, run_bulk
+    from reviewer.render.failures import describe_error
+    from reviewer.rerun import Replay, run_digest, store_fingerprint
+
+    progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
+    result = asyncio.run(
+        run_bulk(
+            sources,
+            rubric_name,
+            given["backend"],
+            settings,
+            catalog,
+            force=args.force,
+            vendors=vendors,
+            progress=progress,
+            on_event=lambda line: note(f"failed: {line}"),
+            batch_api=args.batch_api,
+            blind=args.blind,
+        )
+    )
     entries, key = anonymize(result.entries) if args.anonymize else (result.entries, None)
     comparison = bulk_comparison(settings, entries, rubric, anonymized=args.anonymize, mandatory=args.mandatory)
-    write_outputs(args.out, comparison, entries, key)
+    lines = []
     for row in comparison.rows:
         rank = "-" if row.rank is None else f"{row.rank}{'=' if row.tied else ''}"
         if row.status != "done":
@@ -117,10 +153,19 @@ def run(args: argparse.Namespace, context: Context) -> int:
             score = "—" if row.overall_score is None else f"{row.overall_score:.1f}"
             line = f"{score}  red flags {row.red_flags}"
         files = f"  [{', '.join(row.file_names)}]" if len(row.file_names) > 1 else ""
-        print(f"{rank:>4}  {row.vendor:30}  {line}{files}")
-    note(
-        f"{result.reviewed} reviewed, {result.skipped} already reviewed, {result.failed} failed; "
-        f"${result.usage.estimated_cost_usd:.4f}; outputs in {args.out}/"
-        + ("; keep anonymisation-key.json apart from what evaluators see" if args.anonymize else "")
-    )
+        lines.append(f"{rank:>4}  {row.vendor:30}  {line}{files}")
+    # A run that queued nothing, failed nothing and found the store as it began can be replayed.
+    replay = None
+    idle = not (args.force or result.reviewed or result.failed) and result.proposals == given["proposals"]
+    if idle and store_before is not None and store_fingerprint(settings.storage.resolved_database_url) == store_before:
+        replay = Replay(digest=run_digest(given, store_before), lines=lines, skipped=result.skipped)
+    digest = inputs_digest(comparison, entries, key, given)
+    if (unchanged := unchanged_outputs(args.out, digest)) is not None:
+        note(f"outputs unchanged since the last run: {len(unchanged)} files")
+        record_replay(args.out, replay)
+    else:
+        write_outputs(args.out, comparison, entries, key, digest=digest, replay=replay)
+    for line in lines:
+        print(line)
+    note(_summary(result.reviewed, result.skipped, result.failed, result.usage.estimated_cost_usd, args))
     return EXIT_FAILED if result.failed else EXIT_OK

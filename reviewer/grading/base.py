@@ -76,6 +76,11 @@ def backend_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
+def backend_entry_points(name: str) -> list[str]:
+    """What provides the named backend ("module:function" of each entry point by that name), without importing it."""
+    return [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+
+
 def resolve_backend_name(requested: str | None, settings: Settings) -> str:
     name = requested or settings.grading.backend
     if name == "auto":

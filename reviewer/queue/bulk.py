@@ -33,6 +33,7 @@ class BulkResult(BaseModel):
     skipped: int
     failed: int
     usage: Usage
+    proposals: dict[str, str] = {}  # source name -> sha256 of its bytes, for every source that could be read
 
 
 async def run_bulk(
@@ -57,6 +58,7 @@ async def run_bulk(
     target = ReviewTarget.resolve(settings, catalog, runner, rubric_name, backend_name, blind=blind)
 
     job_of: dict[str, str] = {}  # source name -> job id
+    proposals: dict[str, str] = {}  # source name -> content hash
     failures: dict[str, str] = {}
     first_of: dict[str, str] = {}  # content hash -> the first source name that carried it
     copies: dict[str, list[str]] = {}  # first source name -> every source name with the same content
@@ -83,6 +85,7 @@ async def run_bulk(
                 fail(source.name, exc.message if isinstance(exc, ReviewerError) else f"cannot read: {exc}")
                 continue
             digest = hashlib.sha256(data).hexdigest()
+            proposals[source.name] = digest
             if digest in first_of:  # the same document again (a folder and a zip): reviewed and reported once
                 copies[first_of[digest]].append(source.name)
                 if progress:
@@ -162,6 +165,7 @@ async def run_bulk(
         skipped=len(already_done),
         failed=len(failures) + finished_failed,
         usage=usage,
+        proposals=proposals,
     )
 
 
