@@ -32,9 +32,7 @@ from reviewer.citations import QuoteLocator
 from reviewer.config import GradingSettings
 from reviewer.documents import Document, Page
 from reviewer.grading.base import RawGrading
-from reviewer.names import NameKind, find_names
 from reviewer.notices import ReviewWarning
-from reviewer.personal_data import DataKind, find_personal_data
 
 
 class MaskKind(StrEnum):
@@ -60,14 +58,10 @@ LABELS: dict[MaskKind, str] = {
 }
 PERSONAL_DATA = frozenset({MaskKind.EMAIL, MaskKind.PHONE, MaskKind.IBAN, MaskKind.NATIONAL_ID})
 BLIND = frozenset(MaskKind)
-_NAME_KINDS = {MaskKind.VENDOR: NameKind.VENDOR, MaskKind.PRODUCT: NameKind.PRODUCT, MaskKind.PERSON: NameKind.PERSON}
-_DATA_KINDS = {
-    MaskKind.EMAIL: DataKind.EMAIL,
-    MaskKind.URL: DataKind.URL,
-    MaskKind.PHONE: DataKind.PHONE,
-    MaskKind.IBAN: DataKind.IBAN,
-    MaskKind.NATIONAL_ID: DataKind.NATIONAL_ID,
-}
+# The finders' kinds by value (reviewer.names, reviewer.personal_data: imported when a document is masked,
+# so a review that masks nothing never compiles their patterns).
+_NAME_KINDS = frozenset({MaskKind.VENDOR, MaskKind.PRODUCT, MaskKind.PERSON})
+_DATA_KINDS = frozenset({MaskKind.EMAIL, MaskKind.URL, MaskKind.PHONE, MaskKind.IBAN, MaskKind.NATIONAL_ID})
 # Where two finds overlap, the first kind here wins ("jane@acme.com" is an email, not the vendor's name);
 # among names, the longer find ("Northwind Sort" the product over "Northwind" the vendor).
 _PRECEDENCE = [MaskKind.EMAIL, MaskKind.URL, MaskKind.IBAN, MaskKind.NATIONAL_ID, MaskKind.PHONE]
@@ -320,15 +314,18 @@ def mask_document(
     document: Document, kinds: frozenset[MaskKind], *, vendor_names: Sequence[str] = ()
 ) -> MaskedDocument:
     """The document with every item of `kinds` replaced by its placeholder."""
+    from reviewer.names import NameKind, find_names
+    from reviewer.personal_data import DataKind, find_personal_data
+
     texts = [p.text for p in document.pages]
     opening, closing = _brackets([*texts, document.file_name])
     names = find_names(
         texts,
-        kinds=frozenset(_NAME_KINDS[k] for k in kinds if k in _NAME_KINDS),
+        kinds=frozenset(NameKind(k.value) for k in kinds & _NAME_KINDS),
         vendor_names=vendor_names,
         file_name=document.file_name,
     )
-    data_kinds = frozenset(_DATA_KINDS[k] for k in kinds if k in _DATA_KINDS)
+    data_kinds = frozenset(DataKind(k.value) for k in kinds & _DATA_KINDS)
     vendor_text = next((n.forms[0] for n in names if n.kind is NameKind.VENDOR), None)
 
     numbers: dict[tuple[MaskKind, str], str] = {}

@@ -1,8 +1,11 @@
 """What a one-off CLI review pays for before its first result: the extraction child starts ahead of
-the document and imports only what extraction needs; a spreadsheet export does not import numpy."""
+the document and imports only what extraction needs; building the command line imports no HTTP client;
+an offline review imports no name finder, store or spreadsheet writer; a spreadsheet export does not
+import numpy; a bulk rerun with nothing to do opens no store and renders nothing."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +21,7 @@ PAGE = "Section 1. Client data stays in the EU region and is encrypted at rest."
 def _modules_after(code: str, names: tuple[str, ...]) -> list[str]:
     probe = f"import sys\n{code}\nprint(' '.join(m for m in {names!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    return out.split()
+    return out.splitlines()[-1].split() if out.strip() else []  # the last line: the code may print too
 
 
 def test_a_child_started_ahead_extracts_the_document_sent_to_it_later():
@@ -77,3 +80,33 @@ def test_a_rerun_leaves_a_report_that_holds_the_same_bytes_as_it_is(tmp_path):
     assert report.stat().st_ino != first.st_ino and report.stat().st_mode & 0o777 == 0o600
     write_bytes_atomically(report, b"news", private=True)
     assert report.read_bytes() == b"news"
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_building_the_command_line_imports_no_http_client_and_no_event_loop():
+    code = "from reviewer.cli import build_parser\nbuild_parser()"
+    assert _modules_after(code, ("httpx2", "asyncio", "pydantic", "reviewer.cli.remote")) == []
+
+
+def test_an_offline_review_imports_no_name_finder_store_or_spreadsheet(tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    report = tmp_path / "report.md"
+    argv = ["review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "-o", str(report)]
+    code = f"from reviewer.cli import main\nassert main({argv!r}) == 0"
+    unused = ("reviewer.names", "reviewer.personal_data", "httpx2", "anthropic", "sqlalchemy", "openpyxl", "yaml")
+    assert _modules_after(code, unused) == ["yaml"]  # the rubric is YAML; nothing else of these is needed
+    assert report.read_text().startswith("# Proposal review")
+
+
+def test_a_bulk_rerun_with_nothing_to_do_opens_no_store_and_renders_nothing(tmp_path, monkeypatch):
+    from reviewer.cli import main
+
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    argv = ["bulk", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "--out", str(tmp_path / "out")]
+    for _ in range(2):  # the second run finds nothing to do, and records that
+        assert main([*argv, "--no-progress"]) == 0
+    code = f"from reviewer.cli import main\nassert main({[*argv, '--no-progress']!r}) == 0"
+    heavy = ("sqlalchemy", "openpyxl", "reviewer.store", "reviewer.render.comparison", "reviewer.grading.offline")
+    assert _modules_after(code, heavy) == []

@@ -14,10 +14,21 @@ if TYPE_CHECKING:
     from reviewer.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+API_KEY_ENV = "REVIEWER_API_KEY"  # the key `--api URL` sends (reviewer/cli/remote.py)
 
 
 def note(message: str) -> None:
     print(f"reviewer: {message}", file=sys.stderr)
+
+
+def add_api_option(parser: argparse.ArgumentParser) -> None:
+    """`--api URL`, declared here so building the parser does not import the HTTP client (cli/remote.py)."""
+    parser.add_argument(
+        "--api",
+        metavar="URL",
+        default=None,
+        help=f"talk to a running reviewer server at URL (key in ${API_KEY_ENV}) instead of the local store",
+    )
 
 
 class Context:

@@ -8,8 +8,7 @@ import getpass
 import json
 from pathlib import Path
 
-from reviewer.cli.context import EXIT_OK, Context, note
-from reviewer.cli.remote import add_api_option
+from reviewer.cli.context import EXIT_OK, Context, add_api_option, note
 
 GRADES = ("met", "partial", "missing", "red_flag")
 

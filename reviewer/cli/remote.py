@@ -12,21 +12,11 @@ from urllib.parse import quote, urlparse
 
 import httpx2
 
-from reviewer.cli.context import EXIT_OK
+from reviewer.cli.context import API_KEY_ENV, EXIT_OK
 from reviewer.errors import BadInputError, ReviewerError
 
-API_KEY_ENV = "REVIEWER_API_KEY"
 ROUND_POLL_SECONDS = 1.0
 ROUND_WAIT_SECONDS = 3600.0
-
-
-def add_api_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--api",
-        metavar="URL",
-        default=None,
-        help=f"talk to a running reviewer server at URL (key in ${API_KEY_ENV}) instead of the local store",
-    )
 
 
 class RemoteApi:

@@ -1,7 +1,6 @@
 """reviewer review FILE: one proposal, one report."""
 
 import argparse
-import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +74,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 def _run(args: argparse.Namespace, context: Context, extractor: "OneOffExtractor") -> int:
+    import asyncio  # after the extraction child has started, like everything a review needs
     from concurrent.futures import ThreadPoolExecutor
 
     from reviewer.documents import read_document, safe_file_name

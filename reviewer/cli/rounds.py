@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context
-from reviewer.cli.remote import add_api_option
+from reviewer.cli.context import EXIT_FAILED, EXIT_OK, Context, add_api_option
 
 
 def add_parsers(sub) -> None:
