@@ -2,11 +2,12 @@
 the same folder was given, against a store nobody has written to since.
 
 A run records, in its output folder's manifest (reviewer/exports.py), a digest of what it was given (the
-proposals' bytes, the rubric's content, backend, model, options, this reviewer's version) together with a
-fingerprint of the store's files, and the lines it printed. It records them only when the store was the same
-when it ended as when it began (it queued nothing, and nobody else wrote meanwhile) and nothing failed: then
-its outputs are what that store holds, and a later run with the same digest, whose output files still hold
-what was written, can say so and stop (no store, no rendering). Anything else takes the full path.
+proposals' bytes, the rubric's content, backend, settings, options, this reviewer's version) together with a
+fingerprint of the store's files, and the lines a rerun would print. It records them only when nothing failed
+and the store's files were the same after the outputs were read from it as when the run had finished writing
+to it (its workers stopped, its connections closed): then the outputs are what that store holds, and a later
+run with the same digest, whose output files still hold what was written, can say so and stop (no store, no
+rendering). Anything else takes the full path.
 
 The store's fingerprint is taken from its files: a SQLite database and its write-ahead log (every committed
 write lands in the log first, and the log's bytes are hashed). Other databases (PostgreSQL) have no cheap

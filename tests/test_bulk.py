@@ -372,22 +372,28 @@ def forbid(monkeypatch, target: str, what: str) -> None:
     monkeypatch.setattr(target, refuse)
 
 
-def test_a_rerun_with_the_same_inputs_renders_nothing_then_does_not_open_the_store(
-    tmp_path, proposals, capsys, monkeypatch
-):
+def test_a_rerun_with_the_same_inputs_opens_no_store_and_renders_nothing(tmp_path, proposals, capsys, monkeypatch):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "out"
     code, first_out, _ = bulk_run(capsys, proposals, out)
     assert code == 0
     written = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".reviewer-outputs.json"}
 
-    forbid(monkeypatch, "reviewer.render.comparison.to_xlsx", "rendered")
-    code, second_out, err = bulk_run(capsys, proposals, out)  # the jobs were queued by the first run: full path
+    with monkeypatch.context() as patch:
+        forbid(patch, "reviewer.queue.bulk.make_engine", "opened the store")
+        forbid(patch, "reviewer.render.comparison.to_xlsx", "rendered")
+        code, second_out, err = bulk_run(capsys, proposals, out)
     assert code == 0 and f"outputs unchanged since the last run: {len(written)} files" in err
-    assert "0 reviewed, 3 already reviewed, 0 failed" in err and second_out == first_out
+    assert "0 reviewed, 3 already reviewed, 0 failed; $0.0000" in err and second_out == first_out
 
-    forbid(monkeypatch, "reviewer.queue.bulk.make_engine", "opened the store")
-    code, third_out, err = bulk_run(capsys, proposals, out)  # nothing changed since a run that changed nothing
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(SAMPLES / "brightpath_ai.pdf", other)
+    assert bulk_run(capsys, other, tmp_path / "other-out")[0] == 0  # the store changes: the next run reads it
+
+    with monkeypatch.context() as patch:
+        forbid(patch, "reviewer.render.comparison.to_xlsx", "rendered")
+        code, third_out, err = bulk_run(capsys, proposals, out)
     assert code == 0 and f"outputs unchanged since the last run: {len(written)} files" in err
     assert "0 reviewed, 3 already reviewed, 0 failed; $0.0000" in err and third_out == first_out
     assert {p: p.read_bytes() for p in written} == written
@@ -396,8 +402,7 @@ def test_a_rerun_with_the_same_inputs_renders_nothing_then_does_not_open_the_sto
 def test_an_edited_or_deleted_output_or_a_forced_run_renders_again(tmp_path, proposals, capsys, monkeypatch):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "out"
-    for _ in range(2):  # the second run records that it found nothing to do
-        assert bulk_run(capsys, proposals, out)[0] == 0
+    assert bulk_run(capsys, proposals, out)[0] == 0
     original = (out / "comparison.md").read_text()
     (out / "comparison.md").write_text(original + "\nmy note\n")
     code, _, err = bulk_run(capsys, proposals, out)
@@ -416,8 +421,7 @@ def test_a_changed_rubric_vendor_mapping_or_option_renders_again(tmp_path, propo
     out = tmp_path / "out"
     rubric = tmp_path / "rubric.yaml"
     rubric.write_text((BUNDLED_RUBRICS_DIR / "default.yaml").read_text())
-    for _ in range(2):
-        assert bulk_run(capsys, proposals, out, "--rubric", str(rubric))[0] == 0
+    assert bulk_run(capsys, proposals, out, "--rubric", str(rubric))[0] == 0
 
     text = rubric.read_text()
     title = re.search(r"title: (.+)", text.split("criteria:", 1)[1]).group(1).strip().strip("\"'")
@@ -443,8 +447,7 @@ def test_a_changed_rubric_vendor_mapping_or_option_renders_again(tmp_path, propo
 def test_a_grade_the_panel_changed_since_the_last_run_is_in_the_next_outputs(tmp_path, proposals, capsys, monkeypatch):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "out"
-    for _ in range(2):
-        assert bulk_run(capsys, proposals, out)[0] == 0
+    assert bulk_run(capsys, proposals, out)[0] == 0
     store = JobStore(make_engine(Settings.load().storage.resolved_database_url))
     review_id = next(j.id for j in store.list_jobs(None, 10, 0)[0] if j.file_name == "coral_data.pdf")
     store.engine.dispose()

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 note(f"outputs unchanged since the last run: {len(files)} files")
                 note(_summary(0, replay.skipped, 0, 0.0, args))
                 return EXIT_OK
-        return _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given, store_before)
+        return _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given)
     finally:
         close_sources(sources)
 
@@ -116,7 +116,7 @@ def _summary(reviewed: int, skipped: int, failed: int, cost_usd: float, args: ar
     return f"{counts}; ${cost_usd:.4f}; outputs in {args.out}/{key}"
 
 
-def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given, store_before) -> int:
+def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, vendors, given) -> int:
     import asyncio
 
     from reviewer.comparison import anonymize
@@ -154,11 +154,13 @@ def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, ven
             line = f"{score}  red flags {row.red_flags}"
         files = f"  [{', '.join(row.file_names)}]" if len(row.file_names) > 1 else ""
         lines.append(f"{rank:>4}  {row.vendor:30}  {line}{files}")
-    # A run that queued nothing, failed nothing and found the store as it began can be replayed.
+    # Nothing failed, and nobody wrote to the store while the outputs were read from it: a rerun given the
+    # same, against the store as it is now, would find every job done and print these lines. (After --force
+    # the store holds two reviews of each document; which one a rerun shows is the store's to say.)
     replay = None
-    idle = not (args.force or result.reviewed or result.failed) and result.proposals == given["proposals"]
-    if idle and store_before is not None and store_fingerprint(settings.storage.resolved_database_url) == store_before:
-        replay = Replay(digest=run_digest(given, store_before), lines=lines, skipped=result.skipped)
+    settled = result.settled is not None and store_fingerprint(settings.storage.resolved_database_url) == result.settled
+    if settled and not (args.force or result.failed) and result.proposals == given["proposals"]:
+        replay = Replay(digest=run_digest(given, result.settled), lines=lines, skipped=result.jobs)
     digest = inputs_digest(comparison, entries, key, given)
     if (unchanged := unchanged_outputs(args.out, digest)) is not None:
         note(f"outputs unchanged since the last run: {len(unchanged)} files")

@@ -20,6 +20,7 @@ from reviewer.queue.results import evaluated_entry, evaluation_comparison, faile
 from reviewer.queue.rounds import round_views
 from reviewer.queue.runner import BackendFactory, JobRunner
 from reviewer.render.failures import failure_reason
+from reviewer.rerun import store_fingerprint
 from reviewer.review import Usage
 from reviewer.rounds import RoundSummary
 from reviewer.rubric import Rubric, RubricCatalog
@@ -34,6 +35,8 @@ class BulkResult(BaseModel):
     failed: int
     usage: Usage
     proposals: dict[str, str] = {}  # source name -> sha256 of its bytes, for every source that could be read
+    jobs: int = 0  # distinct documents queued or found already queued
+    settled: str | None = None  # the store's fingerprint once the run had written all it writes
 
 
 async def run_bulk(
@@ -145,6 +148,10 @@ async def run_bulk(
         else:
             await runner.extractor.close()
 
+    # The run writes nothing more: the store's files as they are now, once its connections are closed (so
+    # SQLite's log is folded in), are what everything read from here on comes from (reviewer/rerun.py).
+    store.engine.dispose()
+    settled = store_fingerprint(settings.storage.resolved_database_url)
     entries = []
     for name, names in copies.items():
         vendor = next((vendors[n] for n in names if n in vendors), None)
@@ -166,6 +173,8 @@ async def run_bulk(
         failed=len(failures) + finished_failed,
         usage=usage,
         proposals=proposals,
+        jobs=len(job_of),
+        settled=settled,
     )
 
 
