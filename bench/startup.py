@@ -7,7 +7,8 @@ both sides alike):
    extracts the same file (goal: within 2x).
 2. `reviewer --version` (goal: under 0.5 s).
 3. `reviewer bulk` over already-reviewed proposals against the first run (goal: at most a third).
-Each command runs in a fresh interpreter, as a user's would; medians of --runs runs.
+Each command runs in a fresh interpreter, as a user's would; medians of --runs runs. The machine's load
+average is printed before and after: on a shared machine it says how far the figures can be compared.
 """
 
 import argparse
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--sample", default="northwind_analytics.pdf")
     args = parser.parse_args()
     reviewer = [sys.executable, "-m", "reviewer.cli"]
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {_load()} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "REVIEWER_DATA_DIR": str(Path(tmp) / "data"), "ANTHROPIC_API_KEY": ""}
         # A user's interpreter writes bytecode; with it off every run would compile every module again.
@@ -63,6 +65,11 @@ def main() -> None:
         count = len(list(folder.glob("*.pdf")))
         print(f"reviewer bulk, first   {first:6.2f} s   ({count} proposals)")
         print(f"reviewer bulk, rerun   {rerun:6.2f} s   ratio {rerun / first:4.2f}   (goal <= 0.33)")
+    print(f"load average {_load()} after the runs")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -90,12 +90,21 @@ def test_building_the_command_line_imports_no_http_client_and_no_event_loop():
     assert _modules_after(code, ("httpx2", "asyncio", "pydantic", "reviewer.cli.remote")) == []
 
 
-def test_an_offline_review_imports_no_name_finder_store_or_spreadsheet(tmp_path, monkeypatch):
+def test_an_offline_review_imports_no_name_finder_round_model_store_or_spreadsheet(tmp_path, monkeypatch):
     monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
     report = tmp_path / "report.md"
     argv = ["review", str(SAMPLES / "coral_data.pdf"), "--backend", "offline", "-o", str(report)]
     code = f"from reviewer.cli import main\nassert main({argv!r}) == 0"
-    unused = ("reviewer.names", "reviewer.personal_data", "httpx2", "anthropic", "sqlalchemy", "openpyxl", "yaml")
+    unused = (
+        "reviewer.names",
+        "reviewer.personal_data",
+        "reviewer.rounds",
+        "httpx2",
+        "anthropic",
+        "sqlalchemy",
+        "openpyxl",
+        "yaml",
+    )
     assert _modules_after(code, unused) == ["yaml"]  # the rubric is YAML; nothing else of these is needed
     assert report.read_text().startswith("# Proposal review")
 

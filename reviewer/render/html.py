@@ -1,13 +1,16 @@
 """A self-contained HTML report (inline CSS, no scripts, no network), the same content as the Markdown."""
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from reviewer.render.markdown import FLAG_LABELS, VERDICT_LABELS, grade_label
 from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_html, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FindingFlag, Review
-from reviewer.rounds import RoundSummary
+
+if TYPE_CHECKING:  # annotations only: a review without rounds never imports reviewer.rounds
+    from reviewer.rounds import RoundSummary
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -24,7 +27,7 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render_html(review: Review, rounds: list[RoundSummary] | None = None) -> str:
+def render_html(review: Review, rounds: list["RoundSummary"] | None = None) -> str:
     title = review.vendor_name or review.document.file_name
     score = f"{review.overall_score:.0f}/100" if review.overall_score is not None else "n/a"
     out = [

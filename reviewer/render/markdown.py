@@ -1,12 +1,16 @@
 """The Markdown report a procurement lead reads: summary, then each criterion with its evidence, then
 the questions to send back to the vendor."""
 
+from typing import TYPE_CHECKING
+
 from reviewer.render.escape import markdown_text as _cell
 from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_markdown, where
 from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
 from reviewer.review import FinalSource, Finding, FindingFlag, Grade, Review
-from reviewer.rounds import RoundSummary
+
+if TYPE_CHECKING:  # annotations only: a review without rounds never imports reviewer.rounds
+    from reviewer.rounds import RoundSummary
 
 GRADE_LABELS = {
     Grade.MET: "✅ met",
@@ -84,7 +88,7 @@ def _panel_lines(finding: Finding) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(review: Review, rounds: list[RoundSummary] | None = None) -> str:
+def render_markdown(review: Review, rounds: list["RoundSummary"] | None = None) -> str:
     """`rounds`: the review's clarification rounds (reviewer.queue.rounds), for the round-over-round changes."""
     title = review.vendor_name or review.document.file_name
     out = [f"# Proposal review: {_cell(title)}", ""]

@@ -3,10 +3,13 @@
 Earlier rounds are shown as they were decided; nothing here changes them."""
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from reviewer.render.escape import markdown_text
 from reviewer.review import Citation, Grade
-from reviewer.rounds import CriterionChange, RoundSummary
+
+if TYPE_CHECKING:  # annotations only: a review without rounds never imports reviewer.rounds
+    from reviewer.rounds import CriterionChange, RoundSummary
 
 GRADE_WORDS = {Grade.MET: "met", Grade.PARTIAL: "partial", Grade.MISSING: "missing", Grade.RED_FLAG: "red flag"}
 
@@ -15,7 +18,7 @@ def _grade(grade: Grade | None) -> str:
     return GRADE_WORDS[grade] if grade else "error"
 
 
-def _points(change: CriterionChange) -> str:
+def _points(change: "CriterionChange") -> str:
     return "?" if change.score_change is None else f"{change.score_change:+g}"
 
 
@@ -30,7 +33,7 @@ def where(citation: Citation) -> str:
     return f"p. {citation.page}"
 
 
-def _headline(view: RoundSummary) -> str:
+def _headline(view: "RoundSummary") -> str:
     if view.status != "done":
         return f"Round {view.number}: {view.file_name} ({view.status})"
     text = f"Round {view.number}: {view.file_name}, score {_score(view.overall_score)}"
@@ -40,12 +43,12 @@ def _headline(view: RoundSummary) -> str:
     return text
 
 
-def later_rounds(rounds: list[RoundSummary], shown: int) -> list[RoundSummary]:
+def later_rounds(rounds: list["RoundSummary"], shown: int) -> list["RoundSummary"]:
     """The rounds after the first, up to the round the report shows."""
     return [r for r in rounds if 1 < r.number <= shown]
 
 
-def rounds_markdown(rounds: list[RoundSummary], shown: int) -> list[str]:
+def rounds_markdown(rounds: list["RoundSummary"], shown: int) -> list[str]:
     later = later_rounds(rounds, shown)
     if not later:
         return []
@@ -77,7 +80,7 @@ def rounds_markdown(rounds: list[RoundSummary], shown: int) -> list[str]:
     return out
 
 
-def rounds_html(rounds: list[RoundSummary], shown: int) -> list[str]:
+def rounds_html(rounds: list["RoundSummary"], shown: int) -> list[str]:
     later = later_rounds(rounds, shown)
     if not later:
         return []
