@@ -99,6 +99,7 @@ def test_an_offline_review_imports_no_name_finder_round_model_store_or_spreadshe
         "reviewer.names",
         "reviewer.personal_data",
         "reviewer.rounds",
+        "reviewer.render.questions",
         "httpx2",
         "anthropic",
         "sqlalchemy",

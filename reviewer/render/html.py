@@ -4,9 +4,8 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from reviewer.render.markdown import FLAG_LABELS, VERDICT_LABELS, grade_label
-from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_html, where
-from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
+from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, open_question, plural
 from reviewer.review import FindingFlag, Review
 
 if TYPE_CHECKING:  # annotations only: a review without rounds never imports reviewer.rounds

@@ -4,9 +4,8 @@ the questions to send back to the vendor."""
 from typing import TYPE_CHECKING
 
 from reviewer.render.escape import markdown_text as _cell
-from reviewer.render.questions import open_question
 from reviewer.render.rounds import rounds_markdown, where
-from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, plural
+from reviewer.render.wording import OFFLINE_BANNER, OFFLINE_TITLE, open_question, plural
 from reviewer.review import FinalSource, Finding, FindingFlag, Grade, Review
 
 if TYPE_CHECKING:  # annotations only: a review without rounds never imports reviewer.rounds

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from reviewer.errors import BadInputError
 from reviewer.render.escape import markdown_text, one_line
+from reviewer.render.wording import question_for
 from reviewer.review import Finding, Grade, Review
 
 INSTRUCTIONS = "Please answer each question and cite the section of your proposal it concerns."
@@ -39,26 +40,8 @@ class QuestionSet(BaseModel):
     issued_on: date | None = None
 
 
-def describe_question(title: str) -> str:
-    return f"Please describe how your proposal addresses: {one_line(title)}."
-
-
 def _effective_grade(finding: Finding, grades: dict[str, Grade]) -> Grade | None:
     return grades.get(finding.criterion_id, finding.grade)
-
-
-def _question_for(finding: Finding, grade: Grade | None) -> str | None:
-    if grade is Grade.MET:
-        return None
-    # A failed criterion, or one a person downgraded from met, may have no question the model wrote:
-    # the vendor is then asked to describe it.
-    return (finding.clarification_question or "").strip() or describe_question(finding.title)
-
-
-def open_question(finding: Finding) -> str | None:
-    """What to ask the vendor about a finding at its grade (a final grade, once people decided): nothing
-    once it is met. Reports and the questions document ask the same."""
-    return _question_for(finding, finding.grade)
 
 
 def _parse_grades(review: Review, grades: dict[str, str] | None) -> dict[str, Grade]:
@@ -104,7 +87,7 @@ def question_set_for(
     items = []
     for finding in review.findings:
         grade = _effective_grade(finding, final)
-        question = _question_for(finding, grade)
+        question = question_for(finding, grade)
         if question is None:
             continue
         items.append(

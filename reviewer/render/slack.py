@@ -9,8 +9,7 @@ from reviewer.comparison import Comparison
 from reviewer.render.escape import slack_text as _escape
 from reviewer.render.failures import FAILURE_REASONS as NEUTRAL_FAILURE_REASONS
 from reviewer.render.markdown import VERDICT_LABELS
-from reviewer.render.questions import open_question
-from reviewer.render.wording import OFFLINE_SHORT, clip, plural
+from reviewer.render.wording import OFFLINE_SHORT, clip, open_question, plural
 from reviewer.review import Finding, Grade, Review
 from reviewer.rounds import RoundSummary
 

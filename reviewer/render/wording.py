@@ -1,4 +1,8 @@
-"""Words every renderer shares: the offline grader's label, counted nouns, and clipping at a word."""
+"""Words every renderer shares: the offline grader's label, counted nouns, clipping at a word, and the
+question a finding asks the vendor (reports and the questions document ask the same)."""
+
+from reviewer.render.escape import one_line
+from reviewer.review import Finding, Grade
 
 OFFLINE_TITLE = "Offline grader."
 OFFLINE_BANNER = (
@@ -30,3 +34,21 @@ def clip(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:-–—") + "…"
+
+
+def describe_question(title: str) -> str:
+    return f"Please describe how your proposal addresses: {one_line(title)}."
+
+
+def question_for(finding: Finding, grade: Grade | None) -> str | None:
+    if grade is Grade.MET:
+        return None
+    # A failed criterion, or one a person downgraded from met, may have no question the model wrote:
+    # the vendor is then asked to describe it.
+    return (finding.clarification_question or "").strip() or describe_question(finding.title)
+
+
+def open_question(finding: Finding) -> str | None:
+    """What to ask the vendor about a finding at its grade (a final grade, once people decided): nothing
+    once it is met. Reports and the questions document ask the same."""
+    return question_for(finding, finding.grade)

@@ -13,7 +13,7 @@ from reviewer.errors import BadInputError, ReviewerError
 from reviewer.page_image import Unmaskable
 from reviewer.queue.panel import AssessmentInput, ConsensusInput, NotAllowed
 from reviewer.queue.proposal import ProposalPages
-from reviewer.render.questions import open_question
+from reviewer.render.wording import open_question
 from reviewer.web import review_views
 from reviewer.web.auth import Viewer, current_viewer
 from reviewer.web.pages import STATUS_OF_CODE, checked_post, error_page, page, panel_of, sign_in_page
