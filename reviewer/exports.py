@@ -15,13 +15,16 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from reviewer import __version__
-from reviewer.comparison import Comparison, Entry
 from reviewer.output import write_bytes_atomically
 from reviewer.rerun import Replay
+
+if TYPE_CHECKING:  # annotations only: a rerun that replays never imports the comparison's models
+    from reviewer.comparison import Comparison, Entry
 
 MANIFEST = ".reviewer-outputs.json"
 MAX_SLUG = 60  # characters, well inside a file name's 255 bytes
@@ -32,7 +35,7 @@ def _slug(text: str) -> str:
     return slug or "vendor"
 
 
-def report_stems(entries: list[Entry]) -> dict[int, str]:
+def report_stems(entries: list["Entry"]) -> dict[int, str]:
     """Entry index -> report file stem, unique in the folder even on a case-insensitive file system:
     vendors whose names slug alike ("Acme AI", "Acme-AI", "acme ai") get a short hash of their file."""
     slugs = {i: _slug(e.vendor) for i, e in enumerate(entries) if e.review is not None}
@@ -70,7 +73,7 @@ def _sha256(data: bytes) -> str:
 
 
 def inputs_digest(
-    comparison: Comparison, entries: list[Entry], key: dict[str, str] | None, given: Mapping[str, object]
+    comparison: "Comparison", entries: list["Entry"], key: dict[str, str] | None, given: Mapping[str, object]
 ) -> str:
     """One sha256 over a canonical JSON of everything a run's outputs are computed from: what the run was
     given (`given`: the proposals' hashes, the rubric's content, backend, model and options), what it read
@@ -151,8 +154,8 @@ def _write_manifest(out_dir: Path, manifest: dict) -> None:
 
 def write_outputs(
     out_dir: Path,
-    comparison: Comparison,
-    entries: list[Entry],
+    comparison: "Comparison",
+    entries: list["Entry"],
     key: dict[str, str] | None,
     *,
     digest: str | None = None,
