@@ -471,3 +471,24 @@ def test_a_run_with_a_failure_is_never_replayed(tmp_path, proposals, capsys, mon
         assert code == 1 and "0 failed" not in err and "failed: broken.pdf" in err
     manifest = json.loads((out / ".reviewer-outputs.json").read_text())
     assert manifest["replay"] is None and manifest["inputs"]
+
+
+def test_a_changed_setting_or_a_new_proposal_reads_the_store_again(tmp_path, proposals, capsys, monkeypatch):
+    import reviewer.queue.bulk
+
+    monkeypatch.setenv("REVIEWER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "out"
+    assert bulk_run(capsys, proposals, out)[0] == 0
+    opened = []
+    real = reviewer.queue.bulk.make_engine
+    monkeypatch.setattr(reviewer.queue.bulk, "make_engine", lambda url: opened.append(url) or real(url))
+
+    assert bulk_run(capsys, proposals, out)[0] == 0 and opened == []  # replayed
+    monkeypatch.setenv("REVIEWER_INGEST_MAX_PAGES", "2")  # a limit a new proposal would be read under
+    code, _, err = bulk_run(capsys, proposals, out)
+    assert code == 0 and opened and "0 reviewed, 3 already reviewed" in err
+    monkeypatch.delenv("REVIEWER_INGEST_MAX_PAGES")
+    opened.clear()
+    shutil.copy(SAMPLES / "brightpath_ai.pdf", proposals / "brightpath_ai.pdf")
+    code, _, err = bulk_run(capsys, proposals, out)
+    assert code == 0 and opened and "1 reviewed, 3 already reviewed" in err
