@@ -4,10 +4,11 @@ memory, and the picture is bounded in size. Any failure is None: the caller show
 
 For a blind panel's evaluator (`RenderOptions.hide`), every occurrence of the strings to hide is blacked
 out before the page is rendered (filled rectangles over pdfium's boxes of those characters, drawn into the
-page, so rotation and crop boxes do not matter), annotations and forms are not drawn, and a page that cannot
-be masked with confidence is not rendered at all but answered with the reason (`Unmaskable`): a page with
-pictures (a logo names a vendor as well as its name does), or one where pdfium's text holds fewer
-occurrences than the extracted text the masking counted (`expected`).
+page, so rotation and crop boxes do not matter), every picture (image, shading) is blacked out whole (a logo
+names a vendor as well as its name does), annotations and forms are not drawn, and a page that cannot be
+masked with confidence is not rendered at all but answered with the reason (`Unmaskable`): a page mostly
+made of pictures (a scan), or one where pdfium's text holds fewer occurrences than the extracted text the
+masking counted (`expected`).
 
 Child protocol (`python -m reviewer.page_image`): stdin carries one JSON line of options, then the PDF
 bytes; stdout carries the PNG bytes, UNMASKABLE_PREFIX and the reason, or nothing when the page could not be
@@ -29,6 +30,7 @@ MEMORY_BYTES = 1024 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UNMASKABLE_PREFIX = b"UNMASKABLE "
 MASK_PADDING_PT = 1.0
+MAX_PICTURE_SHARE = 0.2  # of the page's area: past it the page is a scan or a graphic, not text with a logo
 
 
 class Unmaskable(str):
@@ -80,8 +82,10 @@ def _black_out(page, options: RenderOptions) -> Unmaskable | None:
     """Filled black rectangles over every occurrence of `options.hide` on the page, or why it cannot be done."""
     import pypdfium2.raw as pdfium_c
 
-    if any(o.type in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING) for o in page.get_objects()):
-        return Unmaskable("the page carries pictures, and a picture (a logo) can name the vendor")
+    pictures = _picture_bounds(page)
+    width_pt, height_pt = page.get_size()
+    if sum(_area(b) for b in pictures) > MAX_PICTURE_SHARE * width_pt * height_pt:
+        return Unmaskable("pictures cover much of the page (a scan, a graphic), and a picture can name the vendor")
     textpage = page.get_textpage()
     text = textpage.get_text_range()
     if len(text) != textpage.count_chars():
@@ -90,19 +94,41 @@ def _black_out(page, options: RenderOptions) -> Unmaskable | None:
     found = list(pattern.finditer(text)) if pattern else []
     if len(found) < options.expected:
         return Unmaskable("the names on it could not all be located in the picture")
+    boxes = list(pictures)
     for match in found:
-        for i in range(textpage.count_rects(match.start(), match.end() - match.start())):
-            left, bottom, right, top = textpage.get_rect(i)
-            pad = MASK_PADDING_PT
-            rect = pdfium_c.FPDFPageObj_CreateNewRect(
-                left - pad, bottom - pad, right - left + 2 * pad, top - bottom + 2 * pad
-            )
-            pdfium_c.FPDFPageObj_SetFillColor(rect, 0, 0, 0, 255)
-            pdfium_c.FPDFPath_SetDrawMode(rect, pdfium_c.FPDF_FILLMODE_WINDING, False)
-            pdfium_c.FPDFPage_InsertObject(page.raw, rect)
-    if found:
+        boxes += [textpage.get_rect(i) for i in range(textpage.count_rects(match.start(), match.end() - match.start()))]
+    for left, bottom, right, top in boxes:
+        pad = MASK_PADDING_PT
+        rect = pdfium_c.FPDFPageObj_CreateNewRect(
+            left - pad, bottom - pad, right - left + 2 * pad, top - bottom + 2 * pad
+        )
+        pdfium_c.FPDFPageObj_SetFillColor(rect, 0, 0, 0, 255)
+        pdfium_c.FPDFPath_SetDrawMode(rect, pdfium_c.FPDF_FILLMODE_WINDING, False)
+        pdfium_c.FPDFPage_InsertObject(page.raw, rect)
+    if boxes:
         page.gen_content()
     return None
+
+
+def _area(box: tuple[float, float, float, float]) -> float:
+    left, bottom, right, top = box
+    return max(0.0, right - left) * max(0.0, top - bottom)
+
+
+def _picture_bounds(page) -> list[tuple[float, float, float, float]]:
+    """Where the page draws pictures (images, shadings, and forms holding either), in page coordinates: each
+    is blacked out whole for a blind panel, since a logo names a vendor as well as its name does."""
+    import pypdfium2.raw as pdfium_c
+
+    kinds = [pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING]
+    bounds = []
+    for o in page.get_objects(max_depth=0):
+        holds_picture = o.type in kinds or (
+            o.type == pdfium_c.FPDF_PAGEOBJ_FORM and next(page.get_objects(filter=kinds, form=o), None) is not None
+        )
+        if holds_picture:
+            bounds.append(tuple(o.get_bounds()))
+    return bounds
 
 
 def render(data: bytes, options: RenderOptions) -> bytes | Unmaskable | None:

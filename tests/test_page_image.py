@@ -84,7 +84,42 @@ def test_a_page_with_a_picture_or_with_names_pdfium_cannot_find_is_not_rendered_
     pdf = text_pdf(["Offer of Acme Robotics Ltd.", "Page two."])
     scanned = with_image_only_pages(pdf, [1])
     refused = render_isolated(scanned, RenderOptions(page=1, hide=["Acme"], expected=0))
-    assert isinstance(refused, Unmaskable) and "pictures" in refused
+    assert isinstance(refused, Unmaskable) and "pictures cover much of the page" in refused
     missing = render_isolated(pdf, RenderOptions(page=1, hide=["Acme Robotics"], expected=2))  # the text has two
     assert isinstance(missing, Unmaskable) and "could not all be located" in missing
     assert isinstance(render_isolated(scanned, RenderOptions(page=1)), bytes)  # the lead still sees the scan
+
+
+def logo_page(text: str) -> bytes:
+    """A page with a small picture at the top, as a vendor's letterhead logo, and `text` below it."""
+    import io
+
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    c.drawImage(ImageReader(Image.new("RGB", (8, 4), (200, 40, 40))), 60, 760, width=120, height=50)
+    c.drawString(60, 700, text)
+    c.drawString(60, 680, "The rest of the offer.")
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def test_a_logo_is_blacked_out_whole_for_a_blind_panel_and_the_page_still_shown():
+    pdf = logo_page("Acme Robotics keeps your data.")
+    plain = render_isolated(pdf, RenderOptions(page=1))
+    masked = render_isolated(pdf, RenderOptions(page=1, hide=["Acme Robotics"], expected=1))
+    assert isinstance(masked, bytes) and masked.startswith(b"\x89PNG")
+    width = pixels(masked)[0]
+    scale = width / 595.27
+    top = int((841.89 - 810) * scale)
+    logo = (int(60 * scale), top, int(180 * scale), top + int(50 * scale))
+    assert dark_share(plain, logo) < 0.5 and dark_share(masked, logo) == 1.0
+    assert dark_share(masked, box_of(pdf, 1, "Acme Robotics", width)) == 1.0
+    rest = box_of(pdf, 1, "The rest", width)
+    assert dark_share(masked, rest) == dark_share(plain, rest) < 0.5
+    assert render_isolated(pdf, RenderOptions(page=1)) == plain  # the lead's picture keeps its logo
