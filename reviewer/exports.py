@@ -8,8 +8,9 @@ an anonymised run), and nothing else: files it did not write are never touched.
 The manifest also records the run's `inputs` digest (`inputs_digest`: everything the outputs are
 computed from, the store's reviews included) and each written file's sha256. A rerun with the same
 digest whose files all still hold what was written renders nothing (`unchanged_outputs`); any difference
-renders and writes again. A run that found nothing to do records a `replay` too (reviewer/rerun.py): a
-later run given the same, against an unchanged store, prints it and stops before opening the store."""
+renders and writes again. A run that failed nothing, and whose store nobody wrote to while its outputs
+were read, records a `replay` too (reviewer/rerun.py): a later run given the same, against a store still
+as it was, prints what a rerun would print and stops before opening the store."""
 
 import hashlib
 import json
