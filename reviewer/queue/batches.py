@@ -58,12 +58,15 @@ def count_statuses(statuses: list[JobStatus | None]) -> BatchCounts:
     return counts
 
 
-def batch_entries(store: JobStore, record: BatchRecord) -> tuple[list[Entry], BatchCounts]:
+def batch_entries(
+    store: JobStore, record: BatchRecord, blind_viewer: str | None = None
+) -> tuple[list[Entry], BatchCounts]:
     entries, statuses = [], []
     for item in record.items:
         job = store.get(item.job_id) if item.job_id else None
         statuses.append(job.status if job else None)
-        entries.append(evaluated_entry(store, job, item.file_name, missing=item.error or "the review was deleted"))
+        missing = item.error or "the review was deleted"
+        entries.append(evaluated_entry(store, job, item.file_name, missing=missing, blind_viewer=blind_viewer))
     return entries, count_statuses(statuses)
 
 
@@ -112,13 +115,16 @@ def batch_view(
     lead: bool,
     mandatory: MandatoryPolicy = "flag",
     pages: ProposalPages | None = None,
+    viewer: str | None = None,
 ) -> BatchView:
     """The batch as `lead` (or not) may see it. Anonymised: every name masked, and review ids withheld from
     all but the lead, who hands the reviews out; on a blind panel, an evaluator other than the lead also
     reads the vendors' words masked (with `pages`, the reviewed files). `mandatory`: a proposal failing a
     mandatory RFP requirement is flagged in the ranking or excluded from it. Raises the rubric's error when
-    its file is gone."""
-    entries, counts = batch_entries(store, record)
+    its file is gone. `viewer`: who reads it; on a blind panel, an evaluator other than the lead sees another
+    evaluator's grade of a criterion (in the matrix and the Audit sheet) only once they submitted their own."""
+    blind_viewer = (viewer or "") if record.blind and not lead else None  # nobody named: nobody has submitted
+    entries, counts = batch_entries(store, record, blind_viewer)
     if record.blind and not lead and pages is not None:
         entries = _masked_words(store, pages, record, entries)
     if record.anonymize:
@@ -134,6 +140,7 @@ def batch_view(
             anonymized=record.anonymize,
             mandatory=mandatory,
             withhold_ids=record.anonymize and not lead,
+            blind_viewer=blind_viewer,
         )
     return BatchView(record=record, counts=counts, items=items, comparison=comparison)
 

@@ -9,7 +9,17 @@ from reviewer.errors import BadInputError
 from reviewer.render.failures import failure_reason
 from reviewer.review import Review
 from reviewer.rubric import Rubric
-from reviewer.store import FINISHED_STATUSES, JobRecord, JobStore, PanelStore, RoundRecord, RoundStatus
+from reviewer.store import (
+    FINISHED_STATUSES,
+    AuditEvent,
+    JobRecord,
+    JobStore,
+    PanelStore,
+    RoundRecord,
+    RoundStatus,
+)
+
+HIDDEN_UNTIL_SUBMITTED = "hidden until you submit your own assessment of this criterion"
 
 
 def is_finished(job: JobRecord) -> bool:
@@ -73,13 +83,33 @@ def panel_of(store: PanelStore, job_id: str) -> Panel:
     return Panel(assessments=found, consensus=decided)
 
 
-def audit_lines(store: PanelStore, entries: list[Entry]) -> list[AuditLine]:
-    """The panel's events on every reviewed entry, oldest first, under the entry's (possibly anonymised) name."""
+def events_visible_to(events: list[AuditEvent], panel: Panel, viewer: str) -> list[AuditEvent]:
+    """A blind panel's events as an evaluator other than the lead may read them (the rule of
+    Panel.visible_to): another evaluator's assessment of a criterion keeps its place, actor and time, but
+    not its grade, reason or note until `viewer` has submitted their own for that criterion and round."""
+    submitted = {(a.round, a.criterion_id) for a in panel.assessments if a.evaluator == viewer}
+    shown = []
+    for event in events:
+        if event.action == "assessed" and event.actor != viewer:
+            number = event.after.get("round", 1) if isinstance(event.after, dict) else 1
+            if (number, event.criterion_id) not in submitted:
+                event = event.model_copy(
+                    update={"before": None, "after": {"round": number, "hidden": HIDDEN_UNTIL_SUBMITTED}}
+                )
+        shown.append(event)
+    return shown
+
+
+def audit_lines(store: PanelStore, entries: list[Entry], viewer: str | None = None) -> list[AuditLine]:
+    """The panel's events on every reviewed entry, oldest first, under the entry's (possibly anonymised) name;
+    with `viewer`, as that evaluator of a blind panel may read them (events_visible_to)."""
     lines = []
     for entry in entries:
         if entry.review_id is None:
             continue
         events, _ = store.events(entry.review_id, limit=10_000)
+        if viewer is not None:
+            events = events_visible_to(events, panel_of(store, entry.review_id), viewer)
         lines += [
             AuditLine(
                 vendor=entry.vendor,
@@ -131,15 +161,20 @@ def evaluated_entry(
     *,
     vendor: str | None = None,
     missing: str = "the review was deleted",
+    blind_viewer: str | None = None,
 ) -> Entry:
     """The comparison entry of one proposal in an evaluation: its latest done round (the review's own
     round 1 when no answer has been graded) with the panel's final grades of that round; the entry's
-    review says which round (`review.round`)."""
+    review says which round (`review.round`). `blind_viewer`: a blind panel's evaluator other than the lead,
+    who sees another evaluator's grade of a criterion only once they submitted their own."""
     entry = entry_of(job, file_name, vendor=vendor, missing=missing)
     if job is None or entry.review is None:
         return entry
     latest = review_in_round(store, job)
-    return entry.model_copy(update={"review": final_review(latest, panel_of(store, job.id))})
+    panel = panel_of(store, job.id)
+    if blind_viewer is not None:
+        panel = panel.visible_to(blind_viewer, blind=True, lead=False)
+    return entry.model_copy(update={"review": final_review(latest, panel)})
 
 
 def evaluation_comparison(
@@ -150,10 +185,12 @@ def evaluation_comparison(
     anonymized: bool = False,
     mandatory: MandatoryPolicy = "flag",
     withhold_ids: bool = False,
+    blind_viewer: str | None = None,
 ) -> Comparison:
     """The comparison of an evaluation with the panel's events on every entry (the Audit sheet); with
-    `withhold_ids`, the comparison's rows carry no review ids (the events are read by id first)."""
-    audit = audit_lines(store, entries)
+    `withhold_ids`, the comparison's rows carry no review ids (the events are read by id first); with
+    `blind_viewer`, the events as that evaluator of a blind panel may read them."""
+    audit = audit_lines(store, entries, blind_viewer)
     if withhold_ids:
         entries = [entry.model_copy(update={"review_id": None}) for entry in entries]
     return build_comparison(entries, rubric, mandatory=mandatory).model_copy(

@@ -281,6 +281,7 @@ async def _comparison(request: Request, viewer: Viewer, batch_id: str) -> ev.Com
             viewer.lead,
             _mandatory(request),
             services.proposals,
+            viewer.name,
         )
     except ReviewerError as exc:  # e.g. the batch's rubric file was removed since
         return error_page(request, viewer, 422, exc.message)

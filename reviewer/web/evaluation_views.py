@@ -186,6 +186,7 @@ def comparison_page(
     lead: bool,
     mandatory: MandatoryPolicy = "flag",
     pages: ProposalPages | None = None,
+    viewer: str | None = None,
 ) -> ComparisonPage | None:
     """The batch as the API shows it to this viewer (the same core view), with links to the reviews the
     viewer may open. `mandatory`: a proposal failing a mandatory RFP requirement is flagged in the ranking or
@@ -193,7 +194,7 @@ def comparison_page(
     record = store.get_batch(batch_id)
     if record is None:
         return None
-    view = batch_view(store, catalog, record, lead=lead, mandatory=mandatory, pages=pages)
+    view = batch_view(store, catalog, record, lead=lead, mandatory=mandatory, pages=pages, viewer=viewer)
     links = {}
     if view.comparison is not None:
         links = {row.key: f"/web/reviews/{row.review_id}" for row in view.comparison.rows if row.review_id}

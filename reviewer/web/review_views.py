@@ -15,7 +15,7 @@ from reviewer.highlight import Segment, Span, placeable, segments
 from reviewer.page_image import Unmaskable
 from reviewer.queue.blind import SeenReview, blinded_event, blinded_rounds, file_labels, review_as_seen_by
 from reviewer.queue.proposal import ProposalPages, StoredFile
-from reviewer.queue.results import review_of, vendor_for
+from reviewer.queue.results import events_visible_to, panel_of, review_of, vendor_for
 from reviewer.queue.rounds import RoundView
 from reviewer.queue.services import Services
 from reviewer.render.failures import failure_reason
@@ -378,7 +378,8 @@ def audit_page(
     page = min(max(page, 1), page_count)
     events, total = services.store.events(review_id, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE)
     if seen.masked:
-        events = [blinded_event(record, e, seen.text) for e in events]
+        visible = events_visible_to(events, panel_of(services.store, review_id), viewer)
+        events = [blinded_event(record, e, seen.text) for e in visible]
     rows = [
         AuditRow(
             at=e.at,

@@ -52,8 +52,11 @@ async def _status(
     lead: bool = False,
     mandatory: MandatoryPolicy = "flag",
     pages: ProposalPages | None = None,
+    viewer: str | None = None,
 ) -> BatchStatus:
-    view = await asyncio.to_thread(batch_view, store, catalog, record, lead=lead, mandatory=mandatory, pages=pages)
+    view = await asyncio.to_thread(
+        batch_view, store, catalog, record, lead=lead, mandatory=mandatory, pages=pages, viewer=viewer
+    )
     comparison, counts = view.comparison, view.counts
     base = f"/v1/batches/{record.id}/comparison"
     query = "" if mandatory == "flag" else f"?mandatory={mandatory}"
@@ -120,7 +123,7 @@ async def create_batch(
     record = await queue_batch(
         intake, store, target, read_each(), actor=evaluator.name, anonymize=anonymize, blind=blind, force=force
     )
-    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory)
+    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory, viewer=evaluator.name)
     return JSONResponse(status.model_dump(mode="json"), status_code=202)
 
 
@@ -146,7 +149,9 @@ async def get_batch(
     mandatory: MandatoryQuery = "flag",
 ) -> BatchStatus:
     record = await _batch_or_404(store, batch_id)
-    return await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals)
+    return await _status(
+        store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals, viewer=evaluator.name
+    )
 
 
 @router.get(
@@ -164,7 +169,9 @@ async def download_compliance(
     mandatory: MandatoryQuery = "flag",
 ) -> Response:
     record = await _batch_or_404(store, batch_id)
-    status = await _status(store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals)
+    status = await _status(
+        store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals, viewer=evaluator.name
+    )
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     if not compliance.is_rfp_rubric(status.comparison):
@@ -192,12 +199,15 @@ async def download_comparison(
     store: StoreDep,
     catalog: CatalogDep,
     proposals: ProposalsDep,
+    evaluator: EvaluatorDep,
     mandatory: MandatoryQuery = "flag",
 ) -> Response:
-    """The evaluators' view (labels on a blind panel or an anonymised batch, the vendors' words masked on a
-    blind panel), whoever downloads it."""
+    """As the evaluator sees the batch: on a blind panel, labels, the vendors' words masked and other
+    evaluators' grades hidden until one submits, unless they lead; labels on an anonymised batch."""
     record = await _batch_or_404(store, batch_id)
-    status = await _status(store, catalog, record, mandatory=mandatory, pages=proposals)
+    status = await _status(
+        store, catalog, record, lead=evaluator.lead, mandatory=mandatory, pages=proposals, viewer=evaluator.name
+    )
     if status.comparison is None:
         raise ApiError(409, "not_ready", f"{status.counts.queued + status.counts.running} reviews are still running")
     c = status.comparison

@@ -11,6 +11,7 @@ from reviewer.api.deps import EvaluatorDep, PanelDep, ProposalsDep, ReviewIdDep,
 from reviewer.api.schemas import ErrorResponse
 from reviewer.queue.blind import blinded_event, review_as_seen_by
 from reviewer.queue.panel import AssessmentInput, ConsensusInput
+from reviewer.queue.results import events_visible_to, panel_of
 from reviewer.queue.review_ids import resolve_review_id
 from reviewer.review import Assessment, Consensus
 from reviewer.store import AuditEvent
@@ -76,5 +77,6 @@ async def audit(
         seen = await asyncio.to_thread(
             review_as_seen_by, store, panel, job, evaluator.name, lead=False, pages=proposals
         )
-        items = [blinded_event(job, e, seen.text) for e in items]  # e.g. review_created's file name, quotes
+        visible = events_visible_to(items, await asyncio.to_thread(panel_of, store, job.id), evaluator.name)
+        items = [blinded_event(job, e, seen.text) for e in visible]  # e.g. review_created's file name, quotes
     return AuditPage(items=items, total=total, limit=limit, offset=offset)
