@@ -2,14 +2,12 @@
 grade of a criterion (nor its reason or note) until they submitted their own — not in the review, and not in
 the batch's comparison, its downloads (the XLSX's Audit sheet), the audit trail or the web pages."""
 
-import io
-import zipfile
-
 from fastapi.testclient import TestClient
 
 from reviewer.config import ApiSettings, JobSettings, Settings, StorageSettings
 from reviewer.server import create_server
 from reviewer.store import BatchItem
+from tests.web.test_blind_pages import readable
 from tests.web.test_routes import SAMPLE, sign_in
 
 KEYS = {"ana": "ana-key-0123456789abcdef", "bob": "bob-key-0123456789abcdef", "lead": "lead-key-0123456789abcd"}
@@ -18,13 +16,6 @@ REASON = "Bob-thinks-the-clause-is-weak"
 
 def auth(who: str) -> dict:
     return {"Authorization": f"Bearer {KEYS[who]}"}
-
-
-def text_of(response) -> str:
-    if response.content[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(response.content)) as z:
-            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
-    return response.text
 
 
 def cell(client, batch_id: str, who: str, criterion_id: str) -> tuple[str, dict]:
@@ -67,7 +58,7 @@ def test_another_evaluator_s_grade_shows_in_the_comparison_and_audit_only_once_o
         )
         for fmt in ("xlsx", "csv", "md", "html"):
             download = client.get(f"/v1/batches/{batch.id}/comparison.{fmt}", headers=auth("ana"))
-            assert download.status_code == 200 and REASON not in text_of(download)
+            assert download.status_code == 200 and REASON not in readable(download)
         audit = client.get(f"/v1/reviews/{job['id']}/audit", headers=auth("ana")).json()["items"]
         [hidden] = [e for e in audit if e["action"] == "assessed"]
         assert hidden["actor"] == "bob" and hidden["after"]["hidden"] and REASON not in str(audit)
@@ -80,7 +71,7 @@ def test_another_evaluator_s_grade_shows_in_the_comparison_and_audit_only_once_o
 
         # the lead sees bob's grade as the final one
         assert cell(client, batch.id, "lead", criterion)[0] == other
-        assert REASON in text_of(client.get(f"/v1/batches/{batch.id}/comparison.xlsx", headers=auth("lead")))
+        assert REASON in readable(client.get(f"/v1/batches/{batch.id}/comparison.xlsx", headers=auth("lead")))
 
         # once ana submitted her own, bob's shows to her, with the disagreement
         mine = {"criterion_id": criterion, "grade": ai}

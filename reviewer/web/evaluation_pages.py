@@ -301,18 +301,29 @@ async def batch(request: Request, batch_id: str) -> Response:
     return page(request, viewer, "batch.html", data=data)
 
 
-@router.get("/batches/{batch_id}/comparison.{fmt}")
-async def download(request: Request, batch_id: str, fmt: Literal["csv", "xlsx", "html", "md"]) -> Response:
+async def _finished_comparison(request: Request, batch_id: str, what: str) -> ev.ComparisonPage | Response:
+    """The comparison behind a download, or the page saying why there is none (sign in, no such batch, not
+    finished yet)."""
     viewer = current_viewer(request)
     if viewer is None:
         return sign_in_page(request)
     data = await _comparison(request, viewer, batch_id)
+    if not isinstance(data, Response) and data.comparison is None:
+        return error_page(request, viewer, 409, f"The {what} is ready once every review has finished.")
+    return data
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return HEADERS | {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/batches/{batch_id}/comparison.{fmt}")
+async def download(request: Request, batch_id: str, fmt: Literal["csv", "xlsx", "html", "md"]) -> Response:
+    data = await _finished_comparison(request, batch_id, "comparison")
     if isinstance(data, Response):
         return data
-    if data.comparison is None:
-        return error_page(request, viewer, 409, "The comparison is ready once every review has finished.")
     c = data.comparison
-    headers = HEADERS | {"Content-Disposition": f'attachment; filename="comparison-{batch_id}.{fmt}"'}
+    headers = _attachment(f"comparison-{batch_id}.{fmt}")
     if fmt == "csv":
         return PlainTextResponse(render_comparison.to_csv(c), media_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "md":
@@ -329,19 +340,13 @@ async def download(request: Request, batch_id: str, fmt: Literal["csv", "xlsx", 
 
 @router.get("/batches/{batch_id}/compliance.{fmt}")
 async def download_compliance(request: Request, batch_id: str, fmt: Literal["csv", "xlsx"]) -> Response:
-    viewer = current_viewer(request)
-    if viewer is None:
-        return sign_in_page(request)
-    data = await _comparison(request, viewer, batch_id)
+    data = await _finished_comparison(request, batch_id, "compliance matrix")
     if isinstance(data, Response):
         return data
-    if data.comparison is None:
-        return error_page(request, viewer, 409, "The compliance matrix is ready once every review has finished.")
     if not data.from_rfp:
-        return error_page(
-            request, viewer, 404, "This evaluation's rubric has no RFP requirements, so there is no compliance matrix."
-        )
-    headers = HEADERS | {"Content-Disposition": f'attachment; filename="compliance-{batch_id}.{fmt}"'}
+        message = "This evaluation's rubric has no RFP requirements, so there is no compliance matrix."
+        return error_page(request, current_viewer(request), 404, message)
+    headers = _attachment(f"compliance-{batch_id}.{fmt}")
     if fmt == "csv":
         return PlainTextResponse(
             render_compliance.to_csv(data.comparison), media_type="text/csv; charset=utf-8", headers=headers

@@ -17,6 +17,16 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 SAMPLE = (ROOT / "samples" / "coral_data.pdf").read_bytes()
 
 
+def rfp_rubrics(tmp_path, capsys) -> Path:
+    """A team rubrics folder holding `city`: the first sample RFP's requirements, taken by the offline reader."""
+    rubrics = tmp_path / "rubrics"
+    rubrics.mkdir()
+    rfp = sorted((ROOT / "samples" / "rfps").glob("*.pdf"))[0]
+    assert main(["rubric", "from-rfp", str(rfp), "--backend", "offline", "-o", str(rubrics / "city.yaml")]) == 0
+    capsys.readouterr()
+    return rubrics
+
+
 def finished(client, rubric: str) -> dict:
     files = [("files", ("coral.pdf", SAMPLE, "application/pdf"))]
     created = client.post("/v1/batches", headers=AUTH, files=files, data={"rubric": rubric}).json()
@@ -28,11 +38,7 @@ def finished(client, rubric: str) -> dict:
 
 
 def test_a_batch_under_an_rfp_rubric_downloads_its_compliance_matrix(tmp_path, capsys):
-    rubrics = tmp_path / "rubrics"
-    rubrics.mkdir()
-    rfp = sorted((ROOT / "samples" / "rfps").glob("*.pdf"))[0]
-    assert main(["rubric", "from-rfp", str(rfp), "--backend", "offline", "-o", str(rubrics / "city.yaml")]) == 0
-    capsys.readouterr()
+    rubrics = rfp_rubrics(tmp_path, capsys)
     settings = Settings(
         storage=StorageSettings(data_dir=tmp_path / "data", rubrics_dir=rubrics),
         api=ApiSettings(keys=[KEY]),
@@ -54,11 +60,7 @@ def test_a_batch_under_an_rfp_rubric_downloads_its_compliance_matrix(tmp_path, c
 
 
 def test_a_batch_applies_the_mandatory_policy_of_bulk_on_request_and_its_links_keep_it(tmp_path, capsys):
-    rubrics = tmp_path / "rubrics"
-    rubrics.mkdir()
-    rfp = sorted((ROOT / "samples" / "rfps").glob("*.pdf"))[0]
-    assert main(["rubric", "from-rfp", str(rfp), "--backend", "offline", "-o", str(rubrics / "city.yaml")]) == 0
-    capsys.readouterr()
+    rubrics = rfp_rubrics(tmp_path, capsys)
     settings = Settings(
         storage=StorageSettings(data_dir=tmp_path / "data", rubrics_dir=rubrics),
         api=ApiSettings(keys=[KEY]),

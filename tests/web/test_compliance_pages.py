@@ -7,9 +7,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from reviewer.cli import main
 from reviewer.config import ApiSettings, JobSettings, Settings, StorageSettings
 from reviewer.server import create_server
+from tests.api.test_compliance_api import rfp_rubrics
 from tests.web.test_evaluations import CORAL, HELIX, start, upload, wait_done
 from tests.web.test_routes import KEYS, sign_in
 
@@ -26,11 +26,7 @@ def evaluation(client, rubric: str) -> str:
 
 
 def test_an_rfp_evaluation_downloads_its_compliance_matrix_under_the_chosen_mandatory_policy(tmp_path, capsys):
-    rubrics = tmp_path / "rubrics"
-    rubrics.mkdir()
-    rfp = sorted((ROOT / "samples" / "rfps").glob("*.pdf"))[0]
-    assert main(["rubric", "from-rfp", str(rfp), "--backend", "offline", "-o", str(rubrics / "city.yaml")]) == 0
-    capsys.readouterr()
+    rubrics = rfp_rubrics(tmp_path, capsys)
     settings = Settings(
         storage=StorageSettings(data_dir=tmp_path / "data", rubrics_dir=rubrics),
         api=ApiSettings(keys=[f"{n}:{k}" for n, k in KEYS.items()], lead_evaluators=["lead"]),
