@@ -258,8 +258,10 @@ def run_reviews(args: argparse.Namespace, context: Context) -> int:
         jobs, total = services.store.list_jobs(None, args.limit, 0)
     finally:
         services.close()
+    from reviewer.queue.results import vendor_for
+
     for job in jobs:
-        vendor = job.vendor_name or "-"
+        vendor = vendor_for(job.file_name, job, None)
         print(f"{job.id}\t{job.status.value}\t{vendor}\t{job.file_name}\t{job.rubric_name}")
     if total > len(jobs):
         note(f"{total - len(jobs)} more not shown (--limit)")

@@ -76,6 +76,7 @@ def test_reviews_lists_the_ids_the_other_commands_take(reviewed, capsys):
     assert main(["reviews", "--limit", "5"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert line.split("\t")[:2] == [review_id, "done"] and line.endswith("coral_data.pdf\tdefault")
+    assert line.split("\t")[2] not in ("", "-")  # the vendor as comparisons name it, never a blank
 
 
 def test_agreement_reports_how_often_people_overruled_the_grader(reviewed, capsys):
