@@ -58,6 +58,13 @@ _LEGAL_FORM = (
 _ORGANISATION = re.compile(rf"((?:{_CAP_WORD}[ \t]+){{0,3}}{_CAP_WORD}),?[ \t]+{_LEGAL_FORM}(?![\w])")
 _LEGAL_SUFFIX = re.compile(rf",?\s+{_LEGAL_FORM}\s*$")
 
+# Words that end an organisation's name, in any capitalised spelling ("Services", "SERVICES").
+_ORGANISATION_WORDS = (
+    r"Services|Service|Systems|Solutions|Technologies|Technology|Tech|Labs|Lab|Laboratories|Group|Consulting"
+    r"|Consultants|Consultancy|Analytics|Software|Partners|Holdings|Digital|Networks|Industries|International"
+    r"|Global|Ventures|Studios|Studio|Works|Company|Intelligence|Research|Data|AI|Robotics|Dynamics|Innovations"
+)
+
 _PRODUCT_NOUNS = (
     r"platform|suite|product|solution|engine|service|software|system|app|application|tool|toolkit|model|cloud"
     r"|portal|api|assistant|framework|library|module|dashboard|agent|studio|hub"
@@ -206,7 +213,24 @@ def find_vendor(
         forms += vendor_forms(name, vocabulary)
     if not forms:
         return None
+    forms += _with_organisation_words(forms, texts)
     return Name(NameKind.VENDOR, "vendor", tuple(dict.fromkeys(forms)), ignore_case=True)
+
+
+def _with_organisation_words(forms: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """The vendor's name as the text writes it with one or two capitalised words of an organisation's name
+    after it ("Coral Data" -> "Coral Data Services", "ACME AI LABS"): masked whole, not leaving "[VENDOR]
+    Services" to say who it is."""
+    found: list[str] = []
+    for form in forms:
+        tail = rf"((?:[ \t]+(?:{_ORGANISATION_WORDS})){{1,2}})(?![\w])"
+        pattern = re.compile(rf"(?<![\w]){re.escape(form)}{tail}", re.IGNORECASE)
+        for text in texts:
+            for match in pattern.finditer(text):
+                words = match.group(1).split()
+                if all(w[:1].isupper() for w in words):
+                    found.append(" ".join(match.group().split()))
+    return sorted(set(found), key=len, reverse=True)
 
 
 def _product_ok(name: str, vocabulary: Vocabulary, vendor: Name | None) -> bool:

@@ -266,3 +266,16 @@ def test_furniture_spans_follow_the_masked_text():
         (start, end), *_ = page.furniture
         assert page.text[start:end] == "[VENDOR] | [EMAIL-1]"
         assert page.content in ("We measure first.", "[VENDOR] hosts in the EU.", "You own the weights.")
+
+
+def test_the_vendor_s_name_is_masked_with_the_organisation_words_the_text_writes_after_it():
+    pages = [
+        "CORAL DATA SERVICES - RESPONSE TO RFP NO. 88/2026",
+        "Coral Data Services shall design the model. Coral Data provides services to insurers.",
+    ]
+    masked = mask_document(make_document(*pages, file_name="coral_data.pdf"), BLIND)
+    first, second = (p.text for p in masked.document.pages)
+    assert first == "[VENDOR] - RESPONSE TO RFP NO. 88/2026"
+    assert second == "[VENDOR] shall design the model. [VENDOR] provides services to insurers."  # 'services': a word
+    given = mask_document(make_document(*pages), BLIND, vendor_names=["Coral Data"])
+    assert "Services" not in given.document.pages[1].text and "SERVICES" not in given.document.pages[0].text
