@@ -173,5 +173,6 @@ def test_the_api_path_takes_a_unique_prefix_and_says_which_ids_an_ambiguous_one_
     err = _one_line_error(capsys)
     assert "review id 'abcd' is ambiguous" in err and "(HTTP 409 ambiguous_id)" in err
     assert all(i in err for i in ids)
-    assert main(["assess", "abcd9", criterion, "met", "--api", server]) == 2
-    assert "no review with id 'abcd9' (HTTP 404 not_found)" in _one_line_error(capsys)
+    unmatched = "abcd" + next(c for c in "0123456789abcdef" if all(i[4] != c for i in ids))  # ids are random past abcd
+    assert main(["assess", unmatched, criterion, "met", "--api", server]) == 2
+    assert f"no review with id '{unmatched}' (HTTP 404 not_found)" in _one_line_error(capsys)
