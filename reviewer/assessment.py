@@ -2,6 +2,8 @@
 criterion computed from them. The grader's findings (the `ai` layer) are never edited: the final view is a
 new Review whose scores come from the final grades through the same scoring code as the grader's."""
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, Field
 
 from reviewer.review import (
@@ -52,16 +54,20 @@ class Panel(BaseModel):
         chosen = [c for c in self.consensus if c.criterion_id == criterion_id]
         return chosen[-1] if chosen else None
 
+    def shows_to(self, evaluator: str) -> Callable[[str, int, str | None], bool]:
+        """On a blind panel, whether `evaluator` may see an assessment by (author, round, criterion): their own,
+        or another's of a criterion they have submitted their own assessment of in that round."""
+        submitted = {(a.round, a.criterion_id) for a in self.assessments if a.evaluator == evaluator}
+        return lambda author, number, criterion_id: author == evaluator or (number, criterion_id) in submitted
+
     def visible_to(self, evaluator: str, *, blind: bool, lead: bool) -> "Panel":
         """What one evaluator may see. On a blind panel, another evaluator's assessment of a criterion shows
         only once this evaluator has submitted their own for it; the lead sees everything."""
         if not blind or lead:
             return self
-        submitted = {(a.round, a.criterion_id) for a in self.assessments if a.evaluator == evaluator}
+        shown = self.shows_to(evaluator)
         return Panel(
-            assessments=[
-                a for a in self.assessments if a.evaluator == evaluator or (a.round, a.criterion_id) in submitted
-            ],
+            assessments=[a for a in self.assessments if shown(a.evaluator, a.round, a.criterion_id)],
             consensus=self.consensus,
         )
 

@@ -222,8 +222,8 @@ def _with_organisation_words(forms: Sequence[str], texts: Sequence[str]) -> list
     after it ("Coral Data" -> "Coral Data Services", "ACME AI LABS"): masked whole, not leaving "[VENDOR]
     Services" to say who it is."""
     found: list[str] = []
+    tail = rf"((?:[ \t]+(?:{_ORGANISATION_WORDS})){{1,2}})(?![\w])"
     for form in forms:
-        tail = rf"((?:[ \t]+(?:{_ORGANISATION_WORDS})){{1,2}})(?![\w])"
         pattern = re.compile(rf"(?<![\w]){re.escape(form)}{tail}", re.IGNORECASE)
         for text in texts:
             for match in pattern.finditer(text):

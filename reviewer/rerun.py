@@ -108,3 +108,24 @@ def run_digest(given: Mapping[str, object], store: str) -> str:
     document = {"reviewer": __version__, "given": given, "store": store}
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def replay_for_rerun(
+    given: Mapping[str, object],
+    database_url: str,
+    settled: str | None,
+    proposals_read: Mapping[str, str],
+    lines: list[str],
+    skipped: int,
+    *,
+    clean: bool,
+) -> Replay | None:
+    """What a rerun given the same may print instead of running, once this run has read its outputs from the
+    store: only when the run was `clean` (nothing failed, no --force: after one the store holds two reviews
+    of each document, and which one a rerun shows is the store's to say), read the proposals it was given,
+    and nobody wrote to the store since its workers settled (`settled`, the store's fingerprint then)."""
+    if not clean or settled is None or proposals_read != given["proposals"]:
+        return None
+    if store_fingerprint(database_url) != settled:
+        return None
+    return Replay(digest=run_digest(given, settled), lines=lines, skipped=skipped)

@@ -124,7 +124,7 @@ def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, ven
     from reviewer.progress import Progress
     from reviewer.queue.bulk import bulk_comparison, run_bulk
     from reviewer.render.failures import describe_error
-    from reviewer.rerun import Replay, run_digest, store_fingerprint
+    from reviewer.rerun import replay_for_rerun
 
     progress = Progress(len(sources), "bulk", enabled=not args.no_progress)
     result = asyncio.run(
@@ -154,13 +154,15 @@ def _review_and_write(args, settings, catalog, rubric_name, rubric, sources, ven
             line = f"{score}  red flags {row.red_flags}"
         files = f"  [{', '.join(row.file_names)}]" if len(row.file_names) > 1 else ""
         lines.append(f"{rank:>4}  {row.vendor:30}  {line}{files}")
-    # Nothing failed, and nobody wrote to the store while the outputs were read from it: a rerun given the
-    # same, against the store as it is now, would find every job done and print these lines. (After --force
-    # the store holds two reviews of each document; which one a rerun shows is the store's to say.)
-    replay = None
-    settled = result.settled is not None and store_fingerprint(settings.storage.resolved_database_url) == result.settled
-    if settled and not (args.force or result.failed) and result.proposals == given["proposals"]:
-        replay = Replay(digest=run_digest(given, result.settled), lines=lines, skipped=result.jobs)
+    replay = replay_for_rerun(
+        given,
+        settings.storage.resolved_database_url,
+        result.settled,
+        result.proposals,
+        lines,
+        result.jobs,
+        clean=not (args.force or result.failed),
+    )
     digest = inputs_digest(comparison, entries, key, given)
     if (unchanged := unchanged_outputs(args.out, digest)) is not None:
         note(f"outputs unchanged since the last run: {len(unchanged)} files")

@@ -87,12 +87,12 @@ def events_visible_to(events: list[AuditEvent], panel: Panel, viewer: str) -> li
     """A blind panel's events as an evaluator other than the lead may read them (the rule of
     Panel.visible_to): another evaluator's assessment of a criterion keeps its place, actor and time, but
     not its grade, reason or note until `viewer` has submitted their own for that criterion and round."""
-    submitted = {(a.round, a.criterion_id) for a in panel.assessments if a.evaluator == viewer}
+    shows = panel.shows_to(viewer)
     shown = []
     for event in events:
-        if event.action == "assessed" and event.actor != viewer:
+        if event.action == "assessed":
             number = event.after.get("round", 1) if isinstance(event.after, dict) else 1
-            if (number, event.criterion_id) not in submitted:
+            if not shows(event.actor, number, event.criterion_id):
                 event = event.model_copy(
                     update={"before": None, "after": {"round": number, "hidden": HIDDEN_UNTIL_SUBMITTED}}
                 )

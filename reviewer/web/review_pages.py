@@ -197,18 +197,22 @@ async def page_image(request: Request, review_id: str, number: str) -> Response:
 @router.get("/reviews/{review_id}/rounds/{round_number}/pages/{number}")
 async def answer_page(request: Request, review_id: str, round_number: str, number: str) -> Response:
     """A page of a clarification round's answer, with the quotes the review cites from it marked."""
-    found = _page_number(round_number)
-    if found is None or found < 2:
-        return await _file_page(request, review_id, 1, number) if found == 1 else _no_round(request, round_number)
-    return await _file_page(request, review_id, found, number)
+    if (part := _round_part(round_number)) is None:
+        return _no_round(request, round_number)
+    return await _file_page(request, review_id, part, number)
 
 
 @router.get("/reviews/{review_id}/rounds/{round_number}/pages/{number}/image.png")
 async def answer_image(request: Request, review_id: str, round_number: str, number: str) -> Response:
+    if (part := _round_part(round_number)) is None:
+        return _no_round(request, round_number)
+    return await _file_picture(request, review_id, part, number)
+
+
+def _round_part(round_number: str) -> int | None:
+    """The file a round number names: 1 the proposal itself, N the answer of round N; None for no round."""
     found = _page_number(round_number)
-    if found is None or found < 2:
-        return await _file_picture(request, review_id, 1, number) if found == 1 else _no_round(request, round_number)
-    return await _file_picture(request, review_id, found, number)
+    return found if found is not None and found >= 1 else None
 
 
 def _no_round(request: Request, round_number: str) -> Response:
